@@ -1,0 +1,121 @@
+//! The job names and env keys that cross crate boundaries.
+//!
+//! Each job is provided by one crate, but its callers often cannot depend on
+//! that crate: the API server (layer 3) runs jobs that `daemon` (layer 3)
+//! and `builtins` (layer 4) provide. Declaring the names once here, at the
+//! bottom layer, keeps a caller's typo a compile error on both sides.
+
+/// Built into every engine.
+pub const COMMANDS: &str = "commands";
+
+/// Provided by `builtins`.
+pub const VERSION: &str = "version";
+/// Provided by `builtins` (events service): stream events.
+pub const EVENTS: &str = "events";
+/// Provided by `builtins` (events service): record an event.
+pub const LOG: &str = "log";
+/// Provided by `builtins` (events service): count live subscribers.
+pub const SUBSCRIBERS_COUNT: &str = "subscribers_count";
+
+/// Provided by `api-server`.
+pub const SERVEAPI: &str = "serveapi";
+/// Provided by `api-server`.
+pub const ACCEPTCONNECTIONS: &str = "acceptconnections";
+
+/// Provided by `daemon`.
+pub const INFO: &str = "info";
+
+/// Container jobs (provided by `daemon`).
+pub mod container {
+    #![allow(missing_docs)]
+    pub const ATTACH: &str = "attach";
+    pub const CHANGES: &str = "container_changes";
+    pub const COMMIT: &str = "commit";
+    pub const COPY: &str = "container_copy";
+    pub const CREATE: &str = "create";
+    pub const DELETE: &str = "delete";
+    pub const EXPORT: &str = "export";
+    pub const INSPECT: &str = "container_inspect";
+    pub const KILL: &str = "kill";
+    pub const LIST: &str = "containers";
+    pub const LOGS: &str = "logs";
+    pub const PAUSE: &str = "pause";
+    pub const RENAME: &str = "container_rename";
+    pub const RESIZE: &str = "resize";
+    pub const RESTART: &str = "restart";
+    pub const START: &str = "start";
+    pub const STATS: &str = "container_stats";
+    pub const STOP: &str = "stop";
+    pub const TOP: &str = "top";
+    pub const UNPAUSE: &str = "unpause";
+    pub const UPDATE: &str = "container_update";
+    pub const WAIT: &str = "wait";
+    pub const ARCHIVE_STAT: &str = "container_archive_stat";
+    pub const ARCHIVE_GET: &str = "container_archive_get";
+    pub const ARCHIVE_PUT: &str = "container_archive_put";
+    pub const BUILD: &str = "build";
+}
+
+/// Exec jobs (provided by `daemon`).
+pub mod exec {
+    #![allow(missing_docs)]
+    pub const CREATE: &str = "exec_create";
+    pub const START: &str = "exec_start";
+    pub const INSPECT: &str = "exec_inspect";
+    pub const RESIZE: &str = "exec_resize";
+}
+
+/// Image jobs (provided by `graph`, `image_delete` by `daemon`).
+pub mod image {
+    #![allow(missing_docs)]
+    pub const DELETE: &str = "image_delete";
+    pub const EXPORT: &str = "image_export";
+    pub const HISTORY: &str = "history";
+    pub const IMPORT: &str = "import";
+    pub const INSPECT: &str = "image_inspect";
+    pub const LIST: &str = "images";
+    pub const LOAD: &str = "load";
+    pub const PULL: &str = "pull";
+    pub const PUSH: &str = "push";
+    pub const TAG: &str = "tag";
+}
+
+/// Registry jobs (provided by `registry`).
+pub mod registry {
+    #![allow(missing_docs)]
+    pub const AUTH: &str = "auth";
+    pub const SEARCH: &str = "search";
+}
+
+/// Network and volume jobs of API v1.21+ (provided by `daemon`).
+pub mod network {
+    #![allow(missing_docs)]
+    pub const LIST: &str = "network_list";
+    pub const INSPECT: &str = "network_inspect";
+    pub const CREATE: &str = "network_create";
+    pub const CONNECT: &str = "network_connect";
+    pub const DISCONNECT: &str = "network_disconnect";
+    pub const DELETE: &str = "network_delete";
+    pub const VOLUME_LIST: &str = "volume_list";
+    pub const VOLUME_INSPECT: &str = "volume_inspect";
+    pub const VOLUME_CREATE: &str = "volume_create";
+    pub const VOLUME_DELETE: &str = "volume_delete";
+}
+
+/// Env keys shared between the API server and the jobs it runs.
+pub mod env {
+    #![allow(missing_docs)]
+    /// The API version of the request (`1.24`), for jobs whose output shape
+    /// depends on it.
+    pub const API_VERSION: &str = "apiVersion";
+    /// Filters, normalised to a JSON object of string lists.
+    pub const FILTERS: &str = "filters";
+    /// `events`: replay events from this Unix time (seconds, may be fractional).
+    pub const SINCE: &str = "since";
+    /// `events`: stop at this Unix time.
+    pub const UNTIL: &str = "until";
+    /// `log`: the event's type (`container`, `image`, ...); default `container`.
+    pub const EVENT_TYPE: &str = "Type";
+    /// `log`: the event's actor attributes, a JSON object of strings.
+    pub const EVENT_ATTRIBUTES: &str = "Attributes";
+}
