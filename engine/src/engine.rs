@@ -165,9 +165,13 @@ impl Engine {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let handler = self.inner.handlers.read().get(name).cloned().or_else(|| {
-            if name.is_empty() { None } else { self.inner.catchall.read().clone() }
-        });
+        let handler = self
+            .inner
+            .handlers
+            .read()
+            .get(name)
+            .cloned()
+            .or_else(|| if name.is_empty() { None } else { self.inner.catchall.read().clone() });
         let job = Job::new(self.clone(), name, args.into_iter().map(Into::into).collect(), handler);
         if self.logging() {
             job.stderr().add(LogSink(self.inner.log.read().clone()));

@@ -391,8 +391,7 @@ mod tests {
     #[test]
     fn decode_types_values_like_set_auto() {
         let mut env = Env::new();
-        env.decode(br#"{"n":1.9,"e":1e3,"s":"x","t":true,"z":null,"o":{"b":2.5,"a":1},"l":["a"]} trailing"#)
-            .unwrap();
+        env.decode(br#"{"n":1.9,"e":1e3,"s":"x","t":true,"z":null,"o":{"b":2.5,"a":1},"l":["a"]} trailing"#).unwrap();
         assert_eq!(env.get("n"), "1");
         assert_eq!(env.get("e"), "1000");
         assert_eq!(env.get("s"), "x");

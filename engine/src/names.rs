@@ -103,8 +103,17 @@ pub mod network {
 }
 
 /// Env keys shared between the API server and the jobs it runs.
+///
+/// Query parameters reach jobs under their own names (`all`, `limit`, `t`,
+/// ...); the keys below are the ones that do not come from a query name.
 pub mod env {
     #![allow(missing_docs)]
+    /// A route's JSON request body, as compact JSON text.
+    pub const BODY: &str = "body";
+    /// Registry credentials (decoded `X-Registry-Auth`), JSON text.
+    pub const AUTH_CONFIG: &str = "authConfig";
+    /// `X-Meta-*` headers, a JSON object of lists.
+    pub const META_HEADERS: &str = "metaHeaders";
     /// The API version of the request (`1.24`), for jobs whose output shape
     /// depends on it.
     pub const API_VERSION: &str = "apiVersion";

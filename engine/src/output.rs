@@ -19,7 +19,9 @@ use bytes::Bytes;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::sinks::{BufferSink, ChannelSink, DecodeMode, DecodeSink, DecodedEnv, DecodedTable, SharedBuffer, SharedTail, TailSink};
+use crate::sinks::{
+    BufferSink, ChannelSink, DecodeMode, DecodeSink, DecodedEnv, DecodedTable, SharedBuffer, SharedTail, TailSink,
+};
 
 type Dest = Arc<tokio::sync::Mutex<Pin<Box<dyn AsyncWrite + Send>>>>;
 

@@ -1,0 +1,156 @@
+//! What a route is: a method and path pattern, how it reads its body, and a
+//! builder that turns an [`ApiRequest`] into a [`JobSpec`] (a job name, args,
+//! env, and how the job's stdout becomes the HTTP response).
+//!
+//! Builders are plain functions with no I/O, so each is unit-tested on its
+//! own; running the job is the router's business.
+
+use engine::Env;
+use http::{Method, StatusCode};
+
+use crate::errors::ApiError;
+use crate::request::ApiRequest;
+
+/// How a route reads its request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyMode {
+    /// Ignored.
+    None,
+    /// Collected (size-limited) into [`ApiRequest::body`] for the builder.
+    Json,
+    /// Streamed to the job's stdin (tar archives, image layers).
+    Stream,
+}
+
+/// How the job's stdout becomes the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// Buffered JSON written by the job, sent with this status.
+    Json(StatusCode),
+    /// No body; this status on success.
+    Empty(StatusCode),
+    /// JSON messages streamed as the job writes them. A failure after the
+    /// first message is appended as an `{"errorDetail":…,"error":…}` message.
+    JsonStream,
+    /// Raw bytes streamed with this content type. A failure after the first
+    /// byte aborts the response, so the client sees a truncated stream rather
+    /// than error text inside its tar.
+    Raw(&'static str),
+    /// The connection is taken over for a raw bidirectional stream (attach,
+    /// exec start).
+    Hijack,
+}
+
+/// What the router runs for a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobSpec {
+    /// The job to run.
+    pub name: &'static str,
+    /// Its positional arguments.
+    pub args: Vec<String>,
+    /// Its environment.
+    pub env: Env,
+    /// How its output is answered.
+    pub reply: Reply,
+}
+
+impl JobSpec {
+    /// A job with no args or env.
+    pub fn new(name: &'static str, reply: Reply) -> Self {
+        Self { name, args: Vec::new(), env: Env::new(), reply }
+    }
+
+    /// Adds a positional argument.
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Sets an env key.
+    pub fn env(mut self, key: &str, value: impl AsRef<str>) -> Self {
+        self.env.set(key, value);
+        self
+    }
+
+    /// Sets a boolean env key (`1`/`0`).
+    pub fn env_bool(mut self, key: &str, value: bool) -> Self {
+        self.env.set_bool(key, value);
+        self
+    }
+}
+
+/// A route builder.
+pub type Builder = fn(&ApiRequest) -> Result<JobSpec, ApiError>;
+
+/// What a route does.
+#[derive(Debug, Clone, Copy)]
+pub enum Action {
+    /// `/_ping`: answered by the server itself.
+    Ping,
+    /// Build and run a job.
+    Job(Builder),
+}
+
+/// One entry of the route table.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path without version prefix. `{name}` matches one path segment;
+    /// `{name*}` matches one or more segments (image names contain `/`).
+    pub path: &'static str,
+    /// How the body is read.
+    pub body: BodyMode,
+    /// What to do.
+    pub action: Action,
+}
+
+impl Route {
+    /// The `{name}` value when `path` matches this route's pattern.
+    pub fn matches(&self, path: &str) -> Option<String> {
+        match_path(self.path, path)
+    }
+}
+
+fn match_path(pattern: &str, path: &str) -> Option<String> {
+    let (greedy, marker) = if pattern.contains("{name*}") {
+        (true, "{name*}")
+    } else if pattern.contains("{name}") {
+        (false, "{name}")
+    } else {
+        return (pattern == path).then(String::new);
+    };
+    let (prefix, suffix) = pattern.split_once(marker)?;
+    let middle = path.strip_prefix(prefix)?.strip_suffix(suffix)?;
+    if middle.is_empty() || (!greedy && middle.contains('/')) {
+        return None;
+    }
+    Some(middle.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_and_parameter_paths() {
+        assert_eq!(match_path("/info", "/info"), Some(String::new()));
+        assert_eq!(match_path("/info", "/infos"), None);
+        assert_eq!(match_path("/containers/{name}/json", "/containers/web/json"), Some("web".into()));
+        assert_eq!(match_path("/containers/{name}/json", "/containers/a/b/json"), None);
+        assert_eq!(match_path("/containers/{name}/json", "/containers//json"), None);
+        assert_eq!(match_path("/containers/{name}", "/containers/web"), Some("web".into()));
+    }
+
+    #[test]
+    fn greedy_names_may_hold_slashes_and_colons() {
+        let p = "/images/{name*}/json";
+        assert_eq!(
+            match_path(p, "/images/127.0.0.1:5000/busybox:latest/json"),
+            Some("127.0.0.1:5000/busybox:latest".into())
+        );
+        assert_eq!(match_path(p, "/images/json"), None);
+        assert_eq!(match_path("/images/{name*}", "/images/library/busybox"), Some("library/busybox".into()));
+        assert_eq!(match_path("/images/{name*}/get", "/images/get"), None);
+    }
+}

@@ -1,0 +1,352 @@
+//! Turns one HTTP request into one job and the job's output into the
+//! response (`makeHttpHandler` and the `write*`/`stream*` helpers of
+//! Docker 1.2's `api/server`).
+//!
+//! Steps: strip and check the `/vX.Y` prefix (400 outside v1.12–v1.24);
+//! answer `OPTIONS` (CORS pre-flight) and `/_ping` directly; find the route
+//! (404 `page not found`); read the body as the route says; build the
+//! [`JobSpec`]; answer 501 when no handler is registered for its job; run
+//! it; shape the output by [`Reply`]. Errors are JSON `{"message":…}` from
+//! v1.24 on and plain text before, as dockerd does.
+
+use std::convert::Infallible;
+use std::io;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use engine::{Engine, ErrorKind, Job, JobError};
+use futures_util::{StreamExt, TryStreamExt, stream};
+use http::header::{self, HeaderName, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Empty, Full, Limited, StreamBody};
+use hyper::body::{Body as HttpBody, Frame};
+use tokio::task::JoinHandle;
+use tokio_util::io::StreamReader;
+
+use crate::errors::ApiError;
+use crate::request::ApiRequest;
+use crate::route::{Action, BodyMode, JobSpec, Reply};
+use crate::routes;
+use crate::version::{API_VERSION, ApiVersion, MIN_API_VERSION};
+
+/// The response body type of every route.
+pub type Body = BoxBody<Bytes, io::Error>;
+
+/// The largest JSON request body read (create configs are a few KiB).
+pub const MAX_JSON_BODY: usize = 10 << 20;
+/// How many chunks of a streamed response may wait for the client before
+/// the job is made to wait (back-pressure).
+const STREAM_CHUNKS: usize = 16;
+
+/// What a router needs to know besides the engine.
+#[derive(Debug, Clone, Default)]
+pub struct RouterConfig {
+    /// `--api-enable-cors`.
+    pub enable_cors: bool,
+    /// The daemon version for the `Server` header.
+    pub version: String,
+}
+
+/// Serves the route table with jobs of one engine. Cheap to clone.
+#[derive(Clone)]
+pub struct Router {
+    inner: Arc<RouterInner>,
+}
+
+struct RouterInner {
+    eng: Engine,
+    cors: bool,
+    server: HeaderValue,
+}
+
+impl Router {
+    /// A router running jobs on `eng`.
+    pub fn new(eng: Engine, config: RouterConfig) -> Self {
+        let server = HeaderValue::from_str(&format!("Docker/{} (linux)", config.version))
+            .unwrap_or_else(|_| HeaderValue::from_static("Docker"));
+        Self { inner: Arc::new(RouterInner { eng, cors: config.enable_cors, server }) }
+    }
+
+    /// Answers one request. Never fails: every error is a response.
+    pub async fn handle<B>(&self, req: Request<B>) -> Response<Body>
+    where
+        B: HttpBody<Data = Bytes> + Send + Sync + 'static,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let mut response = self.dispatch(req).await;
+        self.add_common_headers(response.headers_mut());
+        response
+    }
+
+    async fn dispatch<B>(&self, req: Request<B>) -> Response<Body>
+    where
+        B: HttpBody<Data = Bytes> + Send + Sync + 'static,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let (parts, body) = req.into_parts();
+        tracing::debug!(method = %parts.method, uri = %parts.uri, "Calling");
+        let decoded = percent_decode(parts.uri.path());
+        let (requested, path) = split_version(&decoded);
+        let version = match requested {
+            None => API_VERSION,
+            Some(raw) => match check_version(raw) {
+                Ok(v) => v,
+                Err((v, e)) => return error_response(&e, v),
+            },
+        };
+        if parts.method == Method::OPTIONS {
+            return empty(StatusCode::OK);
+        }
+        let Some((route, name)) = routes::find(&parts.method, path) else {
+            return error_response(&ApiError::new(ErrorKind::NotFound, "page not found"), version);
+        };
+        let Action::Job(build) = route.action else {
+            return ping(&parts.method);
+        };
+
+        let mut api_req = ApiRequest::new(parts.method.clone(), version, &name);
+        api_req.query =
+            parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+        api_req.headers = parts.headers;
+        let mut stream_body = None;
+        match route.body {
+            BodyMode::None => {}
+            BodyMode::Json => match Limited::new(body, MAX_JSON_BODY).collect().await {
+                Ok(collected) => api_req.body = collected.to_bytes(),
+                Err(e) => {
+                    let e = ApiError::bad_parameter(format!("could not read the request body: {e}"));
+                    return error_response(&e, version);
+                }
+            },
+            BodyMode::Stream => stream_body = Some(body),
+        }
+
+        let spec = match build(&api_req) {
+            Ok(spec) => spec,
+            Err(e) => return error_response(&e, version),
+        };
+        if !self.inner.eng.has_handler(spec.name) {
+            let e = ApiError::new(
+                ErrorKind::NotImplemented,
+                format!(
+                    "{} {path} is not implemented yet: no handler is registered for job '{}'",
+                    parts.method, spec.name
+                ),
+            );
+            return error_response(&e, version);
+        }
+        let job = self.prepare(&spec);
+        if let Some(body) = stream_body {
+            let reader = StreamReader::new(body.into_data_stream().map_err(io::Error::other));
+            // A fresh job has no stdin source yet.
+            let _ = job.stdin().add(reader);
+        }
+        run(job, spec.reply, version).await
+    }
+
+    fn prepare(&self, spec: &JobSpec) -> Job {
+        let job = self.inner.eng.job(spec.name, spec.args.iter().cloned());
+        job.with_env(|env| env.init(&spec.env));
+        job
+    }
+
+    fn add_common_headers(&self, headers: &mut http::HeaderMap) {
+        headers.insert(HeaderName::from_static("api-version"), HeaderValue::from_static(API_VERSION_TEXT));
+        headers.insert(HeaderName::from_static("docker-experimental"), HeaderValue::from_static("false"));
+        headers.insert(HeaderName::from_static("ostype"), HeaderValue::from_static("linux"));
+        headers.insert(header::SERVER, self.inner.server.clone());
+        if self.inner.cors {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("Origin, X-Requested-With, Content-Type, Accept, X-Registry-Auth"),
+            );
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("HEAD, GET, POST, DELETE, PUT, OPTIONS"),
+            );
+        }
+    }
+}
+
+const API_VERSION_TEXT: &str = "1.24";
+
+/// `/v1.24/info` → (`Some("1.24")`, `/info`); `/info` → (`None`, `/info`).
+fn split_version(path: &str) -> (Option<&str>, &str) {
+    if let Some(rest) = path.strip_prefix("/v") {
+        let end = rest.find('/').unwrap_or(rest.len());
+        let version = &rest[..end];
+        if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return (Some(version), &rest[end..]);
+        }
+    }
+    (None, path)
+}
+
+/// Checks a requested version against the range we serve. On error, also
+/// returns the version whose error format to use.
+fn check_version(raw: &str) -> Result<ApiVersion, (ApiVersion, ApiError)> {
+    let v = ApiVersion::parse(raw).unwrap_or(ApiVersion { major: 0, minor: 0 });
+    if v > API_VERSION {
+        let e = format!("client version {raw} is too new. Maximum supported API version is {API_VERSION}");
+        return Err((v, ApiError::bad_parameter(e)));
+    }
+    if v < MIN_API_VERSION {
+        let e = format!(
+            "client version {raw} is too old. Minimum supported API version is {MIN_API_VERSION}, \
+             please upgrade your client to a newer version"
+        );
+        return Err((v, ApiError::bad_parameter(e)));
+    }
+    Ok(v)
+}
+
+fn percent_decode(path: &str) -> std::borrow::Cow<'_, str> {
+    if !path.contains('%') {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    percent_encoding::percent_decode_str(path).decode_utf8_lossy()
+}
+
+async fn run(job: Job, reply: Reply, version: ApiVersion) -> Response<Body> {
+    match reply {
+        Reply::Json(status) => {
+            let out = job.stdout().add_buffer();
+            match job.run().await {
+                Ok(()) => full(status, "application/json", out.take()),
+                Err(e) => error_response(&e.into(), version),
+            }
+        }
+        Reply::Empty(status) => match job.run().await {
+            Ok(()) => empty(status),
+            Err(e) => error_response(&e.into(), version),
+        },
+        Reply::JsonStream => stream_response(job, "application/json", true, version).await,
+        Reply::Raw(content_type) => stream_response(job, content_type, false, version).await,
+        Reply::Hijack => {
+            let e =
+                ApiError::new(ErrorKind::NotImplemented, "hijacked streams (attach, exec start) are not supported yet");
+            error_response(&e, version)
+        }
+    }
+}
+
+/// Streams the job's stdout as it is written. The status line goes out with
+/// the first write (an empty write is enough, as `events` does); a job that
+/// fails before writing anything gets a normal error response.
+async fn stream_response(job: Job, content_type: &'static str, json: bool, version: ApiVersion) -> Response<Body> {
+    let mut chunks = job.stdout().add_channel(STREAM_CHUNKS);
+    let running: JoinHandle<Result<(), JobError>> = tokio::spawn(async move { job.run().await });
+    let Some(first) = chunks.recv().await else {
+        return match running.await {
+            Ok(Ok(())) => full(StatusCode::OK, content_type, Vec::new()),
+            Ok(Err(e)) => error_response(&e.into(), version),
+            Err(e) => error_response(&ApiError::new(ErrorKind::Internal, e.to_string()), version),
+        };
+    };
+
+    enum State {
+        Data(tokio::sync::mpsc::Receiver<Bytes>, JoinHandle<Result<(), JobError>>),
+        Done,
+    }
+    let head = stream::iter([Ok::<_, io::Error>(first)]);
+    let tail = stream::unfold(State::Data(chunks, running), move |state| async move {
+        let State::Data(mut chunks, running) = state else { return None };
+        if let Some(chunk) = chunks.recv().await {
+            return Some((Ok(chunk), State::Data(chunks, running)));
+        }
+        let failure = match running.await {
+            Ok(Ok(())) => return None,
+            Ok(Err(e)) => e.message,
+            Err(e) => e.to_string(),
+        };
+        if json {
+            Some((Ok(Bytes::from(json_error_message(&failure))), State::Done))
+        } else {
+            // Aborting makes the client see a truncated stream instead of
+            // error text inside its tar.
+            Some((Err(io::Error::other(failure)), State::Done))
+        }
+    });
+    let frames = head.chain(tail).try_filter(|chunk| std::future::ready(!chunk.is_empty())).map_ok(Frame::data);
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(BodyExt::boxed(StreamBody::new(frames)))
+        .unwrap_or_else(|_| empty(StatusCode::INTERNAL_SERVER_ERROR))
+}
+
+/// A JSON progress error message, as Docker's `StreamFormatter.FormatError`.
+pub fn json_error_message(text: &str) -> String {
+    let message = serde_json::json!({ "errorDetail": { "message": text }, "error": text });
+    format!("{message}\r\n")
+}
+
+fn ping(method: &Method) -> Response<Body> {
+    let body = if method == Method::HEAD { Vec::new() } else { b"OK".to_vec() };
+    let mut response = full(StatusCode::OK, "text/plain; charset=utf-8", body);
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store, must-revalidate"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn full(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(body)).map_err(|e: Infallible| match e {}).boxed());
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+fn empty(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Empty::new().map_err(|e: Infallible| match e {}).boxed());
+    *response.status_mut() = status;
+    response
+}
+
+/// The error response: JSON `{"message":…}` from v1.24, text before; no
+/// body for 304.
+pub fn error_response(e: &ApiError, version: ApiVersion) -> Response<Body> {
+    let status = e.status();
+    tracing::debug!(status = status.as_u16(), error = %e.message, "request failed");
+    if status == StatusCode::NOT_MODIFIED {
+        return empty(status);
+    }
+    if version.at_least(ApiVersion { major: 1, minor: 24 }) {
+        let body = serde_json::json!({ "message": e.message }).to_string();
+        full(status, "application/json", body.into_bytes())
+    } else {
+        full(status, "text/plain; charset=utf-8", format!("{}\n", e.message).into_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_prefixes() {
+        assert_eq!(split_version("/v1.24/info"), (Some("1.24"), "/info"));
+        assert_eq!(split_version("/info"), (None, "/info"));
+        assert_eq!(split_version("/version"), (None, "/version"));
+        assert_eq!(split_version("/v1.12/images/a/json"), (Some("1.12"), "/images/a/json"));
+        assert_eq!(split_version("/vabc/info"), (None, "/vabc/info"));
+    }
+
+    #[test]
+    fn version_range() {
+        assert!(check_version("1.24").is_ok());
+        assert!(check_version("1.12").is_ok());
+        let (_, too_new) = check_version("9.99").unwrap_err();
+        assert_eq!(too_new.message, "client version 9.99 is too new. Maximum supported API version is 1.24");
+        assert_eq!(too_new.status(), StatusCode::BAD_REQUEST);
+        let (_, too_old) = check_version("1.0").unwrap_err();
+        assert!(too_old.message.starts_with("client version 1.0 is too old. Minimum supported API version is 1.12"));
+    }
+
+    #[test]
+    fn json_error_messages() {
+        assert_eq!(json_error_message("x"), "{\"error\":\"x\",\"errorDetail\":{\"message\":\"x\"}}\r\n");
+    }
+}
