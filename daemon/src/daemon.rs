@@ -1,0 +1,171 @@
+//! `Daemon`: the daemon object of Docker 1.2 (`daemon/daemon.go`), set up
+//! the way `NewDaemonFromDirectory` did: check the configuration, claim the
+//! pidfile (released at shutdown), require root, warn on old kernels, create
+//! the root directory and its layout, pick the storage driver.
+//!
+//! Containers, images and networking join in later; for now the daemon
+//! registers `info`.
+
+use std::fs::DirBuilder;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use engine::{Engine, EngineError, names};
+
+use crate::config::Config;
+use crate::pidfile::Pidfile;
+use crate::{DaemonError, info, sysinfo};
+
+/// The state directories under the root (`-g`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootLayout {
+    /// The root itself, symlinks resolved.
+    pub root: PathBuf,
+    /// `containers/<id>/`: config, state, logs of each container.
+    pub containers: PathBuf,
+    /// `graph/<image id>/`: image metadata.
+    pub graph: PathBuf,
+    /// `volumes/`: volume metadata.
+    pub volumes: PathBuf,
+    /// `tmp/`: scratch space on the same file system.
+    pub tmp: PathBuf,
+}
+
+impl RootLayout {
+    fn new(root: PathBuf) -> Self {
+        Self {
+            containers: root.join("containers"),
+            graph: root.join("graph"),
+            volumes: root.join("volumes"),
+            tmp: root.join("tmp"),
+            root,
+        }
+    }
+
+    /// Creates every directory (mode 0700, as Docker's root).
+    fn create(&self) -> Result<(), DaemonError> {
+        for dir in [&self.root, &self.containers, &self.graph, &self.volumes, &self.tmp] {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| DaemonError::Io { path: dir.clone(), source: e })?;
+        }
+        Ok(())
+    }
+}
+
+/// The daemon. Cheap to clone.
+#[derive(Clone)]
+pub struct Daemon {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    layout: RootLayout,
+    driver: String,
+    id: String,
+}
+
+impl Daemon {
+    /// Sets the daemon up (blocking file-system work: run it off the async
+    /// runtime's worker threads).
+    pub fn new(mut config: Config, eng: &Engine) -> Result<Daemon, DaemonError> {
+        config.validate().map_err(DaemonError::Config)?;
+        if config.mtu == 0 {
+            config.mtu = sysinfo::default_route_mtu();
+        }
+        // Claim the pidfile before anything else, so two daemons on one
+        // root cannot both get further.
+        if !config.pidfile.as_os_str().is_empty() {
+            let pidfile = Pidfile::claim(&config.pidfile)?;
+            eng.on_shutdown(move || async move { pidfile.remove() });
+        }
+        if !nix::unistd::geteuid().is_root() {
+            return Err(DaemonError::NotRoot);
+        }
+        check_kernel();
+
+        let root = if config.root.exists() {
+            config.root.canonicalize().map_err(|e| DaemonError::Io { path: config.root.clone(), source: e })?
+        } else {
+            config.root.clone()
+        };
+        let layout = RootLayout::new(root);
+        layout.create()?;
+        config.root = layout.root.clone();
+        let driver = choose_storage_driver(&config);
+        let id = load_or_create_id(&layout.root)?;
+        tracing::info!(root = %layout.root.display(), storage_driver = %driver, exec_driver = %config.exec_driver, "daemon set up");
+        Ok(Daemon { inner: Arc::new(Inner { config, layout, driver, id }) })
+    }
+
+    /// Registers the daemon's jobs.
+    pub fn install(&self, eng: &Engine) -> Result<(), EngineError> {
+        let daemon = self.clone();
+        eng.register(names::INFO, move |job| info::info(daemon.clone(), job))?;
+        Ok(())
+    }
+
+    /// The configuration, defaults applied.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The state directories.
+    pub fn layout(&self) -> &RootLayout {
+        &self.inner.layout
+    }
+
+    /// The storage driver in use.
+    pub fn storage_driver(&self) -> &str {
+        &self.inner.driver
+    }
+
+    /// The daemon's persistent identity.
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+}
+
+/// `-s` when given (already validated); else overlay where the kernel has
+/// it, else vfs.
+fn choose_storage_driver(config: &Config) -> String {
+    if !config.graph_driver.is_empty() {
+        return config.graph_driver.clone();
+    }
+    if sysinfo::overlay_supported() { "overlay".to_string() } else { "vfs".to_string() }
+}
+
+/// Docker 1.2 warned below kernel 3.8.
+fn check_kernel() {
+    let release = sysinfo::kernel_version();
+    let mut parts = release.split(|c: char| !c.is_ascii_digit()).filter_map(|p| p.parse::<u32>().ok());
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    if (major, minor) < (3, 8) {
+        tracing::warn!(
+            "You are running linux kernel version {release}, which might be unstable running docker. Please upgrade your kernel to 3.8.0."
+        );
+    }
+}
+
+/// A stable identity for `info`'s `ID`, kept in `<root>/engine-id`, shaped
+/// like dockerd's (12 groups of 4 base32 characters).
+fn load_or_create_id(root: &Path) -> Result<String, DaemonError> {
+    let path = root.join("engine-id");
+    if let Ok(id) = std::fs::read_to_string(&path)
+        && !id.trim().is_empty()
+    {
+        return Ok(id.trim().to_string());
+    }
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut bytes = [0u8; 48];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| DaemonError::Io { path: path.clone(), source: std::io::Error::other(e) })?;
+    let chars: Vec<char> = bytes.iter().map(|b| ALPHABET[(*b & 31) as usize] as char).collect();
+    let id = chars.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join(":");
+    crate::atomic::write_file(&path, id.as_bytes())?;
+    Ok(id)
+}

@@ -1,0 +1,44 @@
+//! The Docker daemon object (`daemon/` of Docker 1.2): configuration, the
+//! root directory and its layout, the pidfile, and the daemon's jobs, which
+//! [`Daemon::install`] registers on the engine.
+//!
+//! This crate never calls the API server or the network driver directly: it
+//! runs their jobs (`subscribers_count`, `version`, later
+//! `allocate_interface`, ...).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod atomic;
+pub mod config;
+mod daemon;
+mod info;
+pub mod pidfile;
+pub mod sysinfo;
+
+use std::path::PathBuf;
+
+pub use config::{Cidr, Config};
+pub use daemon::{Daemon, RootLayout};
+pub use info::{INDEX_SERVER, NATIVE_EXEC_DRIVER};
+
+/// Why the daemon could not start or do something.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// A configuration error (the text says which flags).
+    #[error("{0}")]
+    Config(String),
+    /// Another daemon holds the pidfile.
+    #[error("pid file found, ensure docker is not running or delete {}", .0.display())]
+    PidfileInUse(PathBuf),
+    /// Not run as root.
+    #[error("The Docker daemon needs to be run as root")]
+    NotRoot,
+    /// A file-system operation failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
