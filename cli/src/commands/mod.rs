@@ -1,0 +1,182 @@
+//! The client commands, found by name: the Rust stand-in for Docker 1.2's
+//! reflection on `DockerCli.CmdXxx` methods (`api/client/cli.go`).
+//!
+//! Adding a command is one async function `cmd_xxx(&DockerCli, Vec<String>)`
+//! plus one line in [`COMMANDS`]. Commands run on a single-threaded runtime,
+//! so their futures need not be `Send`. Names are matched the way the original
+//! built method names (first letter upper-cased, the rest lower-cased), so
+//! `PS`, `Ps` and `ps` are the same command.
+//!
+//! Departures: an unknown command is an error (exit 1), where 1.2 printed
+//! the help and exited 0; help goes to stdout.
+
+mod events;
+mod info;
+mod version;
+
+use futures_util::future::LocalBoxFuture;
+
+use crate::client::{CliError, DockerCli};
+use crate::flags::{FlagSet, ParseError};
+
+/// A command's entry point.
+pub type CmdFn = for<'a> fn(&'a DockerCli, Vec<String>) -> LocalBoxFuture<'a, Result<(), CliError>>;
+
+/// One client command.
+pub struct Command {
+    /// What the user types.
+    pub name: &'static str,
+    /// The line `docker help` shows.
+    pub description: &'static str,
+    /// The `CmdXxx` function.
+    pub run: CmdFn,
+}
+
+macro_rules! command {
+    ($name:literal, $description:literal, $f:path) => {
+        Command { name: $name, description: $description, run: |cli, args| Box::pin($f(cli, args)) }
+    };
+}
+
+/// Every command, in `docker help` order.
+pub static COMMANDS: &[Command] = &[
+    command!("events", "Get real time events from the server", events::cmd_events),
+    command!("info", "Display system-wide information", info::cmd_info),
+    command!("version", "Show the Docker version information", version::cmd_version),
+];
+
+/// The command a user typed, if there is one by that name.
+pub fn find(name: &str) -> Option<&'static Command> {
+    let wanted = name.to_lowercase();
+    COMMANDS.iter().find(|c| c.name == wanted)
+}
+
+/// The general help text.
+pub fn help_text() -> String {
+    let mut help = format!(
+        "Usage: docker [OPTIONS] COMMAND [arg...]\n -H=[unix://{}]: tcp://host:port to bind/connect to or unix://path/to/socket to use\n\nA self-sufficient runtime for linux containers.\n\nCommands:\n",
+        api_server::hosts::DEFAULT_UNIX_SOCKET
+    );
+    for c in COMMANDS.iter().chain([&HELP]) {
+        let name: String = c.name.chars().take(10).collect();
+        help.push_str(&format!("    {name:<10}{}\n", c.description));
+    }
+    help.push_str("\nRun 'docker COMMAND --help' for more information on a command.\n");
+    help
+}
+
+static HELP: Command = Command {
+    name: "help",
+    description: "Show help for docker or for a command",
+    run: |cli, args| Box::pin(cmd_help(cli, args)),
+};
+
+/// `docker help [COMMAND]`.
+async fn cmd_help(cli: &DockerCli, args: Vec<String>) -> Result<(), CliError> {
+    match args.first() {
+        None => {
+            print!("{}", help_text());
+            Ok(())
+        }
+        Some(name) => match find(name) {
+            Some(c) => (c.run)(cli, vec!["--help".to_string()]).await,
+            None => Err(unknown(name)),
+        },
+    }
+}
+
+fn unknown(name: &str) -> CliError {
+    CliError::Other(format!("docker: '{name}' is not a docker command. See 'docker help'."))
+}
+
+/// Runs `args[0]` with the rest; no args is `docker help`.
+pub async fn dispatch(cli: &DockerCli, args: Vec<String>) -> Result<(), CliError> {
+    let Some((name, rest)) = args.split_first() else {
+        return cmd_help(cli, Vec::new()).await;
+    };
+    if name.eq_ignore_ascii_case("help") {
+        return cmd_help(cli, rest.to_vec()).await;
+    }
+    match find(name) {
+        Some(c) => (c.run)(cli, rest.to_vec()).await,
+        None => Err(unknown(name)),
+    }
+}
+
+/// A command's own flags (`cli.Subcmd` of 1.2).
+pub struct Subcmd {
+    /// The flags.
+    pub flags: FlagSet,
+    name: &'static str,
+    signature: &'static str,
+    description: &'static str,
+}
+
+impl Subcmd {
+    /// Flags for `docker NAME SIGNATURE`.
+    pub fn new(name: &'static str, signature: &'static str, description: &'static str) -> Self {
+        Self { flags: FlagSet::new(name), name, signature, description }
+    }
+
+    /// The usage text.
+    pub fn usage(&self) -> String {
+        format!("\nUsage: docker {} {}\n\n{}\n\n{}", self.name, self.signature, self.description, self.flags.usage())
+    }
+
+    /// Parses the command's args. `Ok(None)` means help was asked for and
+    /// printed.
+    pub fn parse(&mut self, args: Vec<String>) -> Result<Option<Vec<String>>, CliError> {
+        match self.flags.parse(args) {
+            Ok(rest) => Ok(Some(rest)),
+            Err(ParseError::Help) => {
+                print!("{}", self.usage());
+                Ok(None)
+            }
+            Err(ParseError::Invalid(msg)) => {
+                Err(CliError::Usage(format!("docker {}: {msg}. See 'docker {} --help'.", self.name, self.name)))
+            }
+        }
+    }
+
+    /// The error for unexpected positional arguments.
+    pub fn no_args_expected(&self, rest: &[String]) -> CliError {
+        CliError::Usage(format!(
+            "docker {}: unexpected argument {:?}. See 'docker {} --help'.",
+            self.name,
+            rest.join(" "),
+            self.name
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_like_the_reflection_did() {
+        assert_eq!(find("version").unwrap().name, "version");
+        assert_eq!(find("VERSION").unwrap().name, "version");
+        assert_eq!(find("Info").unwrap().name, "info");
+        assert!(find("nosuch").is_none());
+        assert!(find("").is_none());
+    }
+
+    #[test]
+    fn help_lists_every_command() {
+        let help = help_text();
+        for c in COMMANDS {
+            assert!(help.contains(&format!("    {:<10}{}\n", c.name, c.description)), "{}", c.name);
+        }
+        assert!(help.starts_with("Usage: docker [OPTIONS] COMMAND [arg...]\n"));
+    }
+
+    #[test]
+    fn the_table_is_sorted_and_unique() {
+        let names: Vec<_> = COMMANDS.iter().map(|c| c.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+    }
+}
