@@ -51,11 +51,12 @@ pub fn find(name: &str) -> Option<&'static Command> {
     COMMANDS.iter().find(|c| c.name == wanted)
 }
 
-/// The general help text.
+/// The general help text: usage, the top-level options, the commands.
 pub fn help_text() -> String {
     let mut help = format!(
-        "Usage: docker [OPTIONS] COMMAND [arg...]\n -H=[unix://{}]: tcp://host:port to bind/connect to or unix://path/to/socket to use\n\nA self-sufficient runtime for linux containers.\n\nCommands:\n",
-        api_server::hosts::DEFAULT_UNIX_SOCKET
+        "Usage: docker [OPTIONS] COMMAND [arg...]\n -H=[unix://{}]: tcp://host:port to bind/connect to or unix://path/to/socket to use\n\nA self-sufficient runtime for linux containers.\n\nOptions:\n{}\nCommands:\n",
+        api_server::hosts::DEFAULT_UNIX_SOCKET,
+        crate::options::top_level().usage()
     );
     for c in COMMANDS.iter().chain([&HELP]) {
         let name: String = c.name.chars().take(10).collect();
