@@ -23,5 +23,16 @@ fn main() {
     println!("cargo:rustc-env=DOCKER_RUST_VERSION={rust}");
     println!("cargo:rustc-env=DOCKER_BUILDTIME={build_time}");
     println!("cargo:rerun-if-env-changed=DOCKER_GITCOMMIT");
-    println!("cargo:rerun-if-changed=../.git/HEAD");
+    // HEAD names a branch; the branch's ref file (or packed-refs) changes
+    // with each commit, and logs/HEAD with each commit or checkout.
+    // (Only paths that exist: cargo reruns on every build for a missing one.)
+    let mut watched = vec!["../.git/HEAD".to_string(), "../.git/logs/HEAD".into(), "../.git/packed-refs".into()];
+    if let Ok(head) = std::fs::read_to_string("../.git/HEAD")
+        && let Some(branch) = head.trim().strip_prefix("ref: ")
+    {
+        watched.push(format!("../.git/{branch}"));
+    }
+    for path in watched.iter().filter(|p| std::path::Path::new(p).exists()) {
+        println!("cargo:rerun-if-changed={path}");
+    }
 }

@@ -58,6 +58,8 @@ struct RouterInner {
     eng: Engine,
     cors: bool,
     server: HeaderValue,
+    /// Every header of a `/_ping` answer, built once.
+    ping_headers: http::HeaderMap,
 }
 
 impl Router {
@@ -65,23 +67,52 @@ impl Router {
     pub fn new(eng: Engine, config: RouterConfig) -> Self {
         let server = HeaderValue::from_str(&format!("Docker/{} (linux)", config.version))
             .unwrap_or_else(|_| HeaderValue::from_static("Docker"));
-        Self { inner: Arc::new(RouterInner { eng, cors: config.enable_cors, server }) }
+        let mut router = RouterInner { eng, cors: config.enable_cors, server, ping_headers: http::HeaderMap::new() };
+        let ping = ping(&Method::GET);
+        let mut headers = ping.headers().clone();
+        router.add_common_headers(&mut headers);
+        router.ping_headers = headers;
+        Self { inner: Arc::new(router) }
     }
 
     /// Answers one request. Never fails: every error is a response.
     pub async fn handle<B>(&self, req: Request<B>) -> Response<Body>
     where
-        B: HttpBody<Data = Bytes> + Send + Sync + 'static,
+        B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        let mut response = self.dispatch(req).await;
+        // `/_ping` is what every CLI command starts with and what health
+        // checks hammer: answered without building a job request.
+        if let Some(response) = self.ping_fast_path(&req) {
+            return response;
+        }
+        // The general path's state is large; boxing it keeps the
+        // per-connection future small for the requests above.
+        let mut response = Box::pin(self.dispatch(req)).await;
         self.add_common_headers(response.headers_mut());
         response
     }
 
+    fn ping_fast_path<B>(&self, req: &Request<B>) -> Option<Response<Body>> {
+        let head = match *req.method() {
+            Method::GET => false,
+            Method::HEAD => true,
+            _ => return None,
+        };
+        let path = req.uri().path();
+        let (version, rest) = split_version(path);
+        if rest != "/_ping" || version.is_some_and(|v| check_version(v).is_err()) {
+            return None;
+        }
+        let body = if head { Bytes::new() } else { Bytes::from_static(b"OK") };
+        let mut response = Response::new(Full::new(body).map_err(|e: Infallible| match e {}).boxed());
+        *response.headers_mut() = self.inner.ping_headers.clone();
+        Some(response)
+    }
+
     async fn dispatch<B>(&self, req: Request<B>) -> Response<Body>
     where
-        B: HttpBody<Data = Bytes> + Send + Sync + 'static,
+        B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
         let (parts, body) = req.into_parts();
@@ -152,11 +183,17 @@ impl Router {
     }
 
     fn add_common_headers(&self, headers: &mut http::HeaderMap) {
+        self.inner.add_common_headers(headers);
+    }
+}
+
+impl RouterInner {
+    fn add_common_headers(&self, headers: &mut http::HeaderMap) {
         headers.insert(HeaderName::from_static("api-version"), HeaderValue::from_static(API_VERSION_TEXT));
         headers.insert(HeaderName::from_static("docker-experimental"), HeaderValue::from_static("false"));
         headers.insert(HeaderName::from_static("ostype"), HeaderValue::from_static("linux"));
-        headers.insert(header::SERVER, self.inner.server.clone());
-        if self.inner.cors {
+        headers.insert(header::SERVER, self.server.clone());
+        if self.cors {
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
             headers.insert(
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
