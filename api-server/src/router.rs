@@ -346,7 +346,11 @@ fn empty(status: StatusCode) -> Response<Body> {
 /// body for 304.
 pub fn error_response(e: &ApiError, version: ApiVersion) -> Response<Body> {
     let status = e.status();
-    tracing::debug!(status = status.as_u16(), error = %e.message, "request failed");
+    if status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED {
+        tracing::warn!(status = status.as_u16(), error = %e.message, "request failed");
+    } else {
+        tracing::debug!(status = status.as_u16(), error = %e.message, "request failed");
+    }
     if status == StatusCode::NOT_MODIFIED {
         return empty(status);
     }

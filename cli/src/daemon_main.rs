@@ -4,7 +4,7 @@
 //! with its env, which serves until the process exits.
 
 use api_server::server::env as serve_env;
-use daemon::{Config, Daemon};
+use daemon::{Config, Daemon, DaemonError};
 use engine::{Engine, names};
 
 use crate::trap;
@@ -29,8 +29,8 @@ pub struct ServeOptions {
     pub tls_key: String,
 }
 
+/// One line on stderr, exit 1.
 fn fatal(message: impl std::fmt::Display) -> ! {
-    tracing::error!("{message}");
     eprintln!("Error starting daemon: {message}");
     std::process::exit(1);
 }
@@ -65,6 +65,8 @@ pub fn main(config: Config, serve: ServeOptions) -> i32 {
             let eng = setup_eng.clone();
             let daemon = match tokio::task::spawn_blocking(move || Daemon::new(config, &eng)).await {
                 Ok(Ok(d)) => d,
+                // A signal during set-up: the trap ends the process.
+                Ok(Err(DaemonError::ShuttingDown)) => return,
                 Ok(Err(e)) => fatal(e),
                 Err(e) => fatal(e),
             };

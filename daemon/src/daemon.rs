@@ -81,6 +81,12 @@ impl Daemon {
         // root cannot both get further.
         if !config.pidfile.as_os_str().is_empty() {
             let pidfile = Pidfile::claim(&config.pidfile)?;
+            // A shutdown that started before the claim would never run this
+            // hook: give the pidfile back now instead.
+            if eng.is_shutdown() {
+                pidfile.remove();
+                return Err(DaemonError::ShuttingDown);
+            }
             eng.on_shutdown(move || async move { pidfile.remove() });
         }
         if !nix::unistd::geteuid().is_root() {

@@ -30,6 +30,9 @@ pub enum DaemonError {
     /// Another daemon holds the pidfile.
     #[error("pid file found, ensure docker is not running or delete {}", .0.display())]
     PidfileInUse(PathBuf),
+    /// The engine began shutting down while the daemon was being set up.
+    #[error("the daemon is shutting down")]
+    ShuttingDown,
     /// Not run as root.
     #[error("The Docker daemon needs to be run as root")]
     NotRoot,

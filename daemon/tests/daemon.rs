@@ -100,3 +100,13 @@ async fn info_reports_typed_figures() {
     assert_eq!(info["Swarm"]["LocalNodeState"], "inactive");
     assert!(info["SystemTime"].as_str().unwrap().ends_with('Z'));
 }
+
+#[tokio::test]
+async fn a_shutdown_before_the_claim_leaves_no_pidfile() {
+    let dir = tempfile::tempdir().unwrap();
+    let eng = engine();
+    eng.shutdown().await;
+    let err = Daemon::new(config(dir.path()), &eng).err().unwrap();
+    assert!(matches!(err, daemon::DaemonError::ShuttingDown), "{err}");
+    assert!(!dir.path().join("docker.pid").exists());
+}
