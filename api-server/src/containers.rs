@@ -25,10 +25,7 @@ pub fn list(req: &ApiRequest) -> Result<JobSpec, ApiError> {
     if let Some(limit) = req.query_int("limit")? {
         spec = spec.env("limit", limit.to_string());
     }
-    if let Some(filters) = req.filters()? {
-        spec = spec.env(env::FILTERS, serde_json::to_string(&filters).unwrap_or_default());
-    }
-    Ok(spec)
+    spec.filters_from(req)
 }
 
 /// `POST /containers/create?name=` with Config (and HostConfig) as the body.

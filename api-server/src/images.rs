@@ -10,13 +10,10 @@ use crate::route::{JobSpec, Reply};
 
 /// `GET /images/json?all=&filters=&filter=`.
 pub fn list(req: &ApiRequest) -> Result<JobSpec, ApiError> {
-    let mut spec = JobSpec::new(jobs::LIST, Reply::Json(StatusCode::OK))
+    JobSpec::new(jobs::LIST, Reply::Json(StatusCode::OK))
         .env_bool("all", req.query_bool("all"))
-        .env("filter", req.query_str("filter"));
-    if let Some(filters) = req.filters()? {
-        spec = spec.env(env::FILTERS, serde_json::to_string(&filters).unwrap_or_default());
-    }
-    Ok(spec)
+        .env("filter", req.query_str("filter"))
+        .filters_from(req)
 }
 
 /// Splits `name[:tag]` at the last `:` that is not part of a registry host

@@ -8,20 +8,13 @@ use crate::errors::ApiError;
 use crate::request::ApiRequest;
 use crate::route::{JobSpec, Reply};
 
-fn with_filters(spec: JobSpec, req: &ApiRequest) -> Result<JobSpec, ApiError> {
-    Ok(match req.filters()? {
-        Some(filters) => spec.env(env::FILTERS, serde_json::to_string(&filters).unwrap_or_default()),
-        None => spec,
-    })
-}
-
 fn with_body(spec: JobSpec, req: &ApiRequest) -> Result<JobSpec, ApiError> {
     Ok(spec.env(env::BODY, req.required_json_object()?.to_string()))
 }
 
 /// `GET /networks?filters=`.
 pub fn list(req: &ApiRequest) -> Result<JobSpec, ApiError> {
-    with_filters(JobSpec::new(jobs::LIST, Reply::Json(StatusCode::OK)), req)
+    JobSpec::new(jobs::LIST, Reply::Json(StatusCode::OK)).filters_from(req)
 }
 
 /// `GET /networks/{id}`.
@@ -51,7 +44,7 @@ pub fn delete(req: &ApiRequest) -> Result<JobSpec, ApiError> {
 
 /// `GET /volumes?filters=`.
 pub fn volume_list(req: &ApiRequest) -> Result<JobSpec, ApiError> {
-    with_filters(JobSpec::new(jobs::VOLUME_LIST, Reply::Json(StatusCode::OK)), req)
+    JobSpec::new(jobs::VOLUME_LIST, Reply::Json(StatusCode::OK)).filters_from(req)
 }
 
 /// `POST /volumes/create`.

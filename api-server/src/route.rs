@@ -77,6 +77,14 @@ impl JobSpec {
         self.env.set_bool(key, value);
         self
     }
+
+    /// Passes the request's `filters`, normalised, when there are any.
+    pub fn filters_from(self, req: &ApiRequest) -> Result<Self, ApiError> {
+        Ok(match req.filters()? {
+            Some(filters) => self.env(engine::names::env::FILTERS, serde_json::to_string(&filters).unwrap_or_default()),
+            None => self,
+        })
+    }
 }
 
 /// A route builder.

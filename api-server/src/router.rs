@@ -68,8 +68,10 @@ impl Router {
         let server = HeaderValue::from_str(&format!("Docker/{} (linux)", config.version))
             .unwrap_or_else(|_| HeaderValue::from_static("Docker"));
         let mut router = RouterInner { eng, cors: config.enable_cors, server, ping_headers: http::HeaderMap::new() };
-        let ping = ping(&Method::GET);
-        let mut headers = ping.headers().clone();
+        let mut headers = http::HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store, must-revalidate"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
         router.add_common_headers(&mut headers);
         router.ping_headers = headers;
         Self { inner: Arc::new(router) }
@@ -89,7 +91,7 @@ impl Router {
         // The general path's state is large; boxing it keeps the
         // per-connection future small for the requests above.
         let mut response = Box::pin(self.dispatch(req)).await;
-        self.add_common_headers(response.headers_mut());
+        self.inner.add_common_headers(response.headers_mut());
         response
     }
 
@@ -104,10 +106,7 @@ impl Router {
         if rest != "/_ping" || version.is_some_and(|v| check_version(v).is_err()) {
             return None;
         }
-        let body = if head { Bytes::new() } else { Bytes::from_static(b"OK") };
-        let mut response = Response::new(Full::new(body).map_err(|e: Infallible| match e {}).boxed());
-        *response.headers_mut() = self.inner.ping_headers.clone();
-        Some(response)
+        Some(self.inner.ping(head))
     }
 
     async fn dispatch<B>(&self, req: Request<B>) -> Response<Body>
@@ -133,7 +132,8 @@ impl Router {
             return error_response(&ApiError::new(ErrorKind::NotFound, "page not found"), version);
         };
         let Action::Job(build) = route.action else {
-            return ping(&parts.method);
+            // A `/_ping` spelled so that the fast path missed it (`%5F`).
+            return self.inner.ping(parts.method == Method::HEAD);
         };
 
         let mut api_req = ApiRequest::new(parts.method.clone(), version, &name);
@@ -181,13 +181,17 @@ impl Router {
         job.with_env(|env| env.init(&spec.env));
         job
     }
-
-    fn add_common_headers(&self, headers: &mut http::HeaderMap) {
-        self.inner.add_common_headers(headers);
-    }
 }
 
 impl RouterInner {
+    /// `OK` (no body for `HEAD`) with every header of a ping answer.
+    fn ping(&self, head: bool) -> Response<Body> {
+        let body = if head { Bytes::new() } else { Bytes::from_static(b"OK") };
+        let mut response = Response::new(Full::new(body).map_err(|e: Infallible| match e {}).boxed());
+        *response.headers_mut() = self.ping_headers.clone();
+        response
+    }
+
     fn add_common_headers(&self, headers: &mut http::HeaderMap) {
         headers.insert(HeaderName::from_static("api-version"), HeaderValue::from_static(API_VERSION_TEXT));
         headers.insert(HeaderName::from_static("docker-experimental"), HeaderValue::from_static("false"));
@@ -318,15 +322,6 @@ async fn stream_response(job: Job, content_type: &'static str, json: bool, versi
 pub fn json_error_message(text: &str) -> String {
     let message = serde_json::json!({ "errorDetail": { "message": text }, "error": text });
     format!("{message}\r\n")
-}
-
-fn ping(method: &Method) -> Response<Body> {
-    let body = if method == Method::HEAD { Vec::new() } else { b"OK".to_vec() };
-    let mut response = full(StatusCode::OK, "text/plain; charset=utf-8", body);
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, no-store, must-revalidate"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    response
 }
 
 fn full(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response<Body> {

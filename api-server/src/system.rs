@@ -27,10 +27,7 @@ pub fn events(req: &ApiRequest) -> Result<JobSpec, ApiError> {
             spec = spec.env(key, raw);
         }
     }
-    if let Some(filters) = req.filters()? {
-        spec = spec.env(env::FILTERS, serde_json::to_string(&filters).unwrap_or_default());
-    }
-    Ok(spec)
+    spec.filters_from(req)
 }
 
 /// Unix seconds, optionally with a fraction (`1700000000.123456789`), which

@@ -112,6 +112,12 @@ async fn ping_answers_ok_with_the_api_version() {
     assert_eq!(resp.headers()["api-version"], "1.24");
     let resp = send(&server, Method::GET, "/v1.12/_ping", b"").await;
     assert_eq!(resp.status(), StatusCode::OK);
+    // Spelled so that only the route table recognises it: same answer.
+    let resp = send(&server, Method::GET, "/v1.24/%5Fping", b"").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["api-version"], "1.24");
+    assert_eq!(resp.headers()["cache-control"], "no-cache, no-store, must-revalidate");
+    assert_eq!(body_text(resp).await, "OK");
 }
 
 #[tokio::test]

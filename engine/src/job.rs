@@ -77,12 +77,6 @@ struct JobState {
     end: Option<SystemTime>,
 }
 
-impl Default for Status {
-    fn default() -> Self {
-        Status::OK
-    }
-}
-
 impl Job {
     pub(crate) fn new(eng: Engine, name: &str, args: Vec<String>, handler: Option<Handler>) -> Self {
         Self {
@@ -245,8 +239,8 @@ impl Job {
         }
     }
 
-    /// Writes to stdout, ignoring a gone reader (the caller sees that
-    /// through its own channel).
+    /// Writes to stdout. An error means a destination refused the bytes
+    /// (for an HTTP client: it went away).
     pub async fn print(&self, text: impl AsRef<[u8]>) -> std::io::Result<()> {
         self.inner.stdout.write(text.as_ref()).await.map(drop)
     }

@@ -9,8 +9,8 @@
 
 use std::fmt;
 
-/// A job's exit status. Anything but 0 is a failure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A job's exit status. Anything but 0 is a failure; the default is 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Status(pub i32);
 
 impl Status {

@@ -4,8 +4,6 @@
 
 pub mod tls;
 
-use std::sync::Arc;
-
 use api_server::Host;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
@@ -62,7 +60,7 @@ impl DockerCli {
                 let name = host_part(addr);
                 let server = ServerName::try_from(name.to_string())
                     .map_err(|e| CliError::Other(format!("invalid TLS server name {name}: {e}")))?;
-                Some((TlsConnector::from(Arc::clone(&config)), server))
+                Some((TlsConnector::from(config), server))
             }
             _ => None,
         };
