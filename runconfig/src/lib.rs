@@ -1,0 +1,10 @@
+//! Wire types of the Docker Remote API, shared by the daemon's crates and
+//! the client: the JSON progress messages of pull/push/load/import
+//! ([`jsonmessage`]) and the image JSON shapes ([`image`]). No I/O here.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod image;
+pub mod jsonmessage;
+
+pub use jsonmessage::{JsonMessage, ProgressDetail, StreamFormatter};
