@@ -7,6 +7,7 @@ use engine::{Engine, EngineError};
 
 use crate::Graph;
 
+pub mod bridge;
 mod delete;
 mod export;
 mod history;
