@@ -1,4 +1,4 @@
-//! Registry client errors.
+//! Registry client errors, each with the job error kind it maps to.
 
 use engine::ErrorKind;
 
@@ -8,11 +8,12 @@ pub enum RegistryError {
     /// A bad reference.
     #[error(transparent)]
     Reference(#[from] crate::ReferenceError),
-    /// 401 after trying the credentials given (or none).
-    #[error("unauthorized: {0}")]
+    /// 401 after trying the credentials given (or none). The text is the
+    /// whole line (`pull access denied for x, ...`, `unauthorized: ...`).
+    #[error("{0}")]
     Unauthorized(String),
-    /// 403.
-    #[error("denied: {0}")]
+    /// 403; the text is the whole line, like [`RegistryError::Unauthorized`].
+    #[error("{0}")]
     Denied(String),
     /// Repository, tag, manifest or blob unknown to the registry.
     #[error("{0}")]

@@ -1,5 +1,5 @@
 //! The registry client (distribution v2), image reference naming, the auth
-//! config file, and the `auth` and `search` jobs.
+//! config file, v1 search, and the `auth` and `search` jobs.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -8,10 +8,13 @@ pub mod client;
 pub mod config_file;
 pub mod digest;
 mod error;
+pub mod jobs;
 pub mod manifest;
 pub mod reference;
+pub mod search;
 
 pub use auth::AuthConfig;
 pub use client::{Access, BlobStream, Repository, Service, ServiceOptions};
 pub use error::RegistryError;
 pub use reference::{Reference, ReferenceError};
+pub use search::SearchResult;
