@@ -8,6 +8,7 @@ use crate::error::Result;
 
 #[cfg(test)]
 mod conformance;
+pub(crate) mod copy;
 pub mod overlay;
 pub mod vfs;
 
@@ -36,6 +37,10 @@ pub trait Driver: Send + Sync + std::fmt::Debug {
     fn create(&self, id: &str, parent: Option<&str>) -> Result<()>;
     /// Removes a layer (unmounting it first if mounted).
     fn remove(&self, id: &str) -> Result<()>;
+    /// Moves a layer made under a staging ID to `to`, on top of `parent`
+    /// (overlay records the parent here, so a layer can be extracted before
+    /// its parent exists). `to` must not exist.
+    fn rename(&self, from: &str, to: &str, parent: Option<&str>) -> Result<()>;
     /// Whether the layer exists.
     fn exists(&self, id: &str) -> bool;
     /// The directory holding this layer's own changes (overlay: `<id>/diff`;
@@ -62,4 +67,56 @@ pub fn new_driver(name: &str, home: PathBuf, options: &[String]) -> Result<Box<d
             Err(crate::GraphError::Driver { driver: "graph", message: format!("unknown storage driver: {other}") })
         }
     }
+}
+
+/// Docker 1.2's drivers take no `--storage-opt`: every option is refused,
+/// a malformed one with Docker's parse error.
+pub(crate) fn check_options(driver: &'static str, options: &[String]) -> Result<()> {
+    match options.first() {
+        None => Ok(()),
+        Some(opt) => {
+            let message = match opt.split_once('=') {
+                Some((key, _)) if !key.trim().is_empty() => format!("unknown option {}", key.trim()),
+                _ => format!("unable to parse key/value option: {opt}"),
+            };
+            Err(crate::GraphError::Driver { driver, message })
+        }
+    }
+}
+
+/// `len` random characters from `[A-Z0-9]` (overlay short links).
+pub(crate) fn random_string(len: usize) -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut bytes = vec![0u8; len];
+    // Without entropy, names still differ by time and are only checked for
+    // clashes by the filesystem.
+    if getrandom::fill(&mut bytes).is_err() {
+        let seed =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = (seed >> ((i * 5) % 120)) as u8 ^ (i as u8).wrapping_mul(31);
+        }
+    }
+    bytes.iter().map(|b| CHARS[usize::from(*b) % CHARS.len()] as char).collect()
+}
+
+/// `Backing Filesystem` as `docker info` names it.
+pub(crate) fn backing_fs(path: &std::path::Path) -> String {
+    use nix::sys::statfs as s;
+    let Ok(st) = s::statfs(path) else { return "<unknown>".to_string() };
+    let t = st.filesystem_type();
+    let name = if t == s::EXT4_SUPER_MAGIC {
+        "extfs"
+    } else if t == s::XFS_SUPER_MAGIC {
+        "xfs"
+    } else if t == s::BTRFS_SUPER_MAGIC {
+        "btrfs"
+    } else if t == s::TMPFS_MAGIC {
+        "tmpfs"
+    } else if t == s::OVERLAYFS_SUPER_MAGIC {
+        "overlayfs"
+    } else {
+        "<unknown>"
+    };
+    name.to_string()
 }
