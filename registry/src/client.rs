@@ -246,6 +246,10 @@ impl Service {
                 Some((user, password)) => basic(&user, &password),
                 None => return Err(wrong()),
             },
+            // An anonymous token proves nothing about credentials.
+            Challenge::Bearer { .. } if auth.credentials().is_none() && auth.identitytoken.is_empty() => {
+                return Err(wrong());
+            }
             Challenge::Bearer { realm, service } => {
                 let (token, _) =
                     fetch_token(&endpoint.http, &auth, realm, service, &[]).await.map_err(|e| match e {

@@ -95,7 +95,7 @@ impl Service {
             let parsed: Response = serde_json::from_slice(&body)
                 .map_err(|e| RegistryError::Protocol(format!("search results from {url}: {e}")))?;
             let mut results = parsed.results;
-            results.sort_by(|a, b| b.star_count.cmp(&a.star_count));
+            results.sort_by_key(|r| std::cmp::Reverse(r.star_count));
             return Ok(results);
         }
         Err(last.unwrap_or_else(|| RegistryError::Protocol(format!("no endpoint for {host}"))))
