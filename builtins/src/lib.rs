@@ -1,10 +1,9 @@
 //! The daemon's built-in jobs, registered in Docker 1.2's order
 //! (`builtins/builtins.go`): the API server's `serveapi` and
 //! `acceptconnections`, the events service (`events`, `log`,
-//! `subscribers_count`), and `version`.
+//! `subscribers_count`), `version`, and the registry's `auth` and `search`.
 //!
-//! `init_networkdriver` and the registry's `auth`/`search` are registered
-//! here too once their crates exist.
+//! `init_networkdriver` is registered here too once its crate exists.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -24,5 +23,8 @@ pub fn register(eng: &Engine) -> Result<(AcceptGate, Events), EngineError> {
     let events = Events::new();
     events.install(eng)?;
     eng.register(names::VERSION, version::version)?;
+    // Default options; a daemon with `--insecure-registry` entries
+    // registers its own service over this one.
+    registry::jobs::install(eng, registry::Service::new(registry::ServiceOptions::default()))?;
     Ok((gate, events))
 }

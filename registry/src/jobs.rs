@@ -1,9 +1,11 @@
 //! The registry's jobs (`registry/service.go` `Install` in Docker 1.2):
 //! `auth` checks credentials against a registry, `search` queries an index.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock};
 
 use engine::{Engine, EngineError, ErrorKind, Job, Status, names};
+use parking_lot::{Mutex, RwLock};
 
 use crate::auth::AuthConfig;
 use crate::client::Service;
@@ -19,11 +21,27 @@ pub const ENV_LIMIT: &str = "limit";
 /// What `auth` prints on success: the v1.24 `POST /auth` body.
 pub const LOGIN_SUCCEEDED: &str = r#"{"Status":"Login Succeeded","IdentityToken":""}"#;
 
-/// Registers `auth` and `search`.
+/// The service each engine's handlers use, by engine id. The engine
+/// refuses a second handler for a name, so a later `install` (the daemon's,
+/// once it knows `--insecure-registry`) swaps the service instead.
+static SERVICES: LazyLock<Mutex<HashMap<String, Arc<RwLock<Service>>>>> = LazyLock::new(Default::default);
+
+/// Registers `auth` and `search`; on an engine that has them already,
+/// makes them use `service` from now on.
 pub fn install(eng: &Engine, service: Service) -> Result<(), EngineError> {
-    let s = service.clone();
-    eng.register(names::registry::AUTH, move |job| auth(job, s.clone()))?;
-    eng.register(names::registry::SEARCH, move |job| search(job, service.clone()))?;
+    let slot = {
+        let mut services = SERVICES.lock();
+        if let Some(slot) = services.get(eng.id()) {
+            *slot.write() = service;
+            return Ok(());
+        }
+        let slot = Arc::new(RwLock::new(service));
+        services.insert(eng.id().to_string(), slot.clone());
+        slot
+    };
+    let s = slot.clone();
+    eng.register(names::registry::AUTH, move |job| auth(job, s.read().clone()))?;
+    eng.register(names::registry::SEARCH, move |job| search(job, slot.read().clone()))?;
     Ok(())
 }
 
@@ -70,5 +88,39 @@ async fn search(job: Job, service: Service) -> Status {
     match job.print(text).await {
         Ok(()) => Status::OK,
         Err(e) => job.fail(ErrorKind::Internal, format!("search: writing results: {e}")).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::ServiceOptions;
+
+    #[tokio::test]
+    async fn a_second_install_replaces_the_service() {
+        let eng = Engine::new();
+        install(&eng, Service::new(ServiceOptions::default())).unwrap();
+        let options = ServiceOptions { insecure_registries: vec!["10.0.0.0/8".into()] };
+        install(&eng, Service::new(options)).unwrap();
+        assert!(eng.has_handler(names::registry::AUTH) && eng.has_handler(names::registry::SEARCH));
+        let slot = SERVICES.lock().get(eng.id()).cloned().unwrap();
+        assert_eq!(slot.read().options().insecure_registries, ["10.0.0.0/8"]);
+    }
+
+    #[tokio::test]
+    async fn meta_headers_from_env() {
+        let eng = Engine::new();
+        let job = eng.job("x", Vec::<String>::new());
+        job.setenv(ENV_META_HEADERS, r#"{"X-Meta-A":["1","2"],"X-Meta-B":["3"]}"#);
+        assert_eq!(
+            meta_headers(&job),
+            [
+                ("X-Meta-A".to_string(), "1".to_string()),
+                ("X-Meta-A".into(), "2".into()),
+                ("X-Meta-B".into(), "3".into())
+            ]
+        );
+        job.setenv(ENV_META_HEADERS, "not json");
+        assert!(meta_headers(&job).is_empty());
     }
 }
