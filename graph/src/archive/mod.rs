@@ -7,7 +7,7 @@ mod apply;
 mod diff;
 mod split;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use apply::{Applied, OVERLAY_OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX, apply_layer};
 pub use diff::{Change, ChangeKind, changes, export_diff};
