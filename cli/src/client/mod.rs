@@ -6,14 +6,17 @@ pub mod tls;
 
 use api_server::Host;
 use bytes::Bytes;
+use futures_util::TryStreamExt;
 use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpStream, UnixStream};
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::pki_types::ServerName;
+use tokio_util::io::ReaderStream;
 
 /// Why a command failed; each is printed as one line.
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +109,20 @@ impl DockerCli {
         path: &str,
         body: Option<Bytes>,
     ) -> Result<http::Response<Incoming>, CliError> {
+        let headers: &[(&str, &str)] =
+            if body.is_some() { &[(http::header::CONTENT_TYPE.as_str(), "application/json")] } else { &[] };
+        self.send(method, path, headers, body.map(body_bytes)).await
+    }
+
+    /// Sends a request with extra headers and an optional (possibly
+    /// streamed) body; returns the response, whatever its status.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<RequestBody>,
+    ) -> Result<http::Response<Incoming>, CliError> {
         let io = self.connect().await?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
             .await
@@ -118,13 +135,30 @@ impl DockerCli {
             .uri(format!("/v{CLIENT_API_VERSION}{path}"))
             .header(http::header::HOST, "docker")
             .header(http::header::USER_AGENT, format!("Docker-Client/{}", builtins::VERSION));
-        if body.is_some() {
-            req = req.header(http::header::CONTENT_TYPE, "application/json");
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
         let req = req
-            .body(Full::new(body.unwrap_or_default()))
+            .body(body.unwrap_or_else(|| body_bytes(Bytes::new())))
             .map_err(|e| CliError::Other(format!("building the request: {e}")))?;
         sender.send_request(req).await.map_err(|e| CliError::Connect(format!("talking to {}: {e}", self.host)))
+    }
+
+    /// [`DockerCli::send`] whose answer must be a success; the response is
+    /// returned for its headers and streamed body.
+    pub async fn send_ok(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<RequestBody>,
+    ) -> Result<http::Response<Incoming>, CliError> {
+        let resp = self.send(method, path, headers, body).await?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        Err(error_from(status, path, read_body(resp.into_body()).await?))
     }
 
     /// A request whose answer must be a success; returns the response for
@@ -145,6 +179,34 @@ impl DockerCli {
         let bytes = read_body(resp.into_body()).await?;
         if status.is_success() { Ok(bytes) } else { Err(error_from(status, path, bytes)) }
     }
+
+    /// [`DockerCli::call`] where a 404 is `None` rather than an error: for
+    /// lookups that try several kinds of object.
+    pub async fn call_found(&self, method: Method, path: &str) -> Result<Option<Bytes>, CliError> {
+        let resp = self.request(method, path, None).await?;
+        let status = resp.status();
+        let bytes = read_body(resp.into_body()).await?;
+        match status {
+            s if s.is_success() => Ok(Some(bytes)),
+            StatusCode::NOT_FOUND => Ok(None),
+            s => Err(error_from(s, path, bytes)),
+        }
+    }
+}
+
+/// A request body, whole or streamed as it is sent (chunked).
+pub type RequestBody = UnsyncBoxBody<Bytes, std::io::Error>;
+
+/// A body of known bytes.
+pub fn body_bytes(bytes: Bytes) -> RequestBody {
+    Full::new(bytes).map_err(|never| match never {}).boxed_unsync()
+}
+
+/// A body read from `reader` while the request is sent, so a large tarball
+/// never sits whole in memory.
+pub fn body_from_reader<R: AsyncRead + Send + 'static>(reader: R) -> RequestBody {
+    let frames = ReaderStream::new(reader).map_ok(Frame::data);
+    StreamBody::new(frames).boxed_unsync()
 }
 
 async fn read_body(body: Incoming) -> Result<Bytes, CliError> {

@@ -10,8 +10,23 @@
 //! Departures: an unknown command is an error (exit 1), where 1.2 printed
 //! the help and exited 0; help goes to stdout.
 
+mod args;
 mod events;
+mod format;
+mod history;
+mod images;
+mod import;
 mod info;
+mod inspect;
+mod login;
+mod progress;
+mod pull;
+mod registry_auth;
+mod rmi;
+mod save_load;
+mod search;
+mod tag;
+mod template;
 mod version;
 
 use futures_util::future::LocalBoxFuture;
@@ -41,7 +56,20 @@ macro_rules! command {
 /// Every command, in `docker help` order.
 pub static COMMANDS: &[Command] = &[
     command!("events", "Get real time events from the server", events::cmd_events),
+    command!("history", "Show the history of an image", history::cmd_history),
+    command!("images", "List images", images::cmd_images),
+    command!("import", "Create a new filesystem image from the contents of a tarball", import::cmd_import),
     command!("info", "Display system-wide information", info::cmd_info),
+    command!("inspect", "Return low-level information on a container or image", inspect::cmd_inspect),
+    command!("load", "Load an image from a tar archive", save_load::cmd_load),
+    command!("login", "Register or log in to a Docker registry server", login::cmd_login),
+    command!("logout", "Log out from a Docker registry server", login::cmd_logout),
+    command!("pull", "Pull an image or a repository from a Docker registry server", pull::cmd_pull),
+    command!("push", "Push an image or a repository to a Docker registry server", pull::cmd_push),
+    command!("rmi", "Remove one or more images", rmi::cmd_rmi),
+    command!("save", "Save an image to a tar archive", save_load::cmd_save),
+    command!("search", "Search for an image on the Docker Hub", search::cmd_search),
+    command!("tag", "Tag an image into a repository", tag::cmd_tag),
     command!("version", "Show the Docker version information", version::cmd_version),
 ];
 
