@@ -144,6 +144,12 @@ mod tests {
     }
 
     #[test]
+    fn graph_is_shareable() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Graph>();
+    }
+
+    #[test]
     fn root_is_private() {
         use std::os::unix::fs::PermissionsExt;
         let tmp = tempfile::tempdir().unwrap();

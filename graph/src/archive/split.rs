@@ -7,6 +7,11 @@
 //! Records: `R <u32 len> <bytes>` raw stream bytes, `F <u32 len> <path>
 //! <u64 size>` file contents, `E` end; integers little-endian, after the
 //! magic `TSPLIT1\n`.
+//!
+//! Limitation: a tar that writes the same regular file twice keeps only the
+//! last contents on disk, so its first copy cannot be given back; the layer
+//! store's digest check then fails the reassembled stream rather than
+//! return different bytes.
 
 use std::cell::RefCell;
 use std::ffi::OsStr;
