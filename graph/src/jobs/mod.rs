@@ -8,6 +8,7 @@ use engine::{Engine, EngineError};
 use crate::Graph;
 
 pub mod bridge;
+mod changes;
 mod delete;
 mod export;
 mod history;
@@ -18,6 +19,10 @@ mod load;
 mod pull;
 mod push;
 mod tag;
+#[cfg(test)]
+mod testutil;
+mod util;
+mod v1;
 
 pub use delete::{DeleteOptions, delete_image};
 
