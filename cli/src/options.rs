@@ -96,6 +96,7 @@ pub fn top_level() -> FlagSet {
     f.validator("dns", validate_ip);
     f.list(&["-dns-search"], "Force Docker to use specific DNS search domains");
     f.validator("dns-search", validate_dns_search);
+    f.list(&["-insecure-registry"], "Enable insecure communication with specified registries (no certificate verification for HTTPS and enable HTTP fallback) (e.g., localhost:5000 or 10.20.0.0/16)");
     f
 }
 
@@ -128,6 +129,7 @@ pub fn daemon_config(f: &FlagSet, debug: bool) -> Result<Config, String> {
             .collect::<Result<_, _>>()
             .map_err(|_| "invalid --dns".to_string())?,
         dns_search: f.get_list("dns-search"),
+        insecure_registries: f.get_list("insecure-registry"),
         debug,
     })
 }

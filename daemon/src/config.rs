@@ -81,6 +81,9 @@ pub struct Config {
     pub dns: Vec<IpAddr>,
     /// `--dns-search`.
     pub dns_search: Vec<String>,
+    /// `--insecure-registry` (Docker 1.3+): registries (`host[:port]` or
+    /// CIDR) that may be spoken to over plain HTTP; loopback always may.
+    pub insecure_registries: Vec<String>,
     /// `-D, --debug`.
     pub debug: bool,
 }
@@ -104,6 +107,7 @@ impl Default for Config {
             default_ip: IpAddr::from([0, 0, 0, 0]),
             dns: Vec::new(),
             dns_search: Vec::new(),
+            insecure_registries: Vec::new(),
             debug: false,
         }
     }

@@ -3,8 +3,9 @@
 //! pidfile (released at shutdown), require root, warn on old kernels, create
 //! the root directory and its layout, pick the storage driver.
 //!
-//! Containers, images and networking join in later; for now the daemon
-//! registers `info`.
+//! It opens the image store (`graph`) on the chosen driver and installs the
+//! image jobs with a registry client that knows `--insecure-registry`;
+//! containers and networking join in later.
 
 use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
@@ -12,10 +13,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use engine::{Engine, EngineError, names};
+use graph::Graph;
+use graph::jobs::ImageService;
 
 use crate::config::Config;
 use crate::pidfile::Pidfile;
-use crate::{DaemonError, info, sysinfo};
+use crate::{DaemonError, image_delete, info, sysinfo};
 
 /// The state directories under the root (`-g`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +70,7 @@ struct Inner {
     layout: RootLayout,
     driver: String,
     id: String,
+    graph: Arc<Graph>,
 }
 
 impl Daemon {
@@ -104,14 +108,21 @@ impl Daemon {
         config.root = layout.root.clone();
         let driver = choose_storage_driver(&config);
         let id = load_or_create_id(&layout.root)?;
+        let graph = Graph::new(&layout.root, &driver, &config.graph_options).map_err(DaemonError::Graph)?;
         tracing::info!(root = %layout.root.display(), storage_driver = %driver, exec_driver = %config.exec_driver, "daemon set up");
-        Ok(Daemon { inner: Arc::new(Inner { config, layout, driver, id }) })
+        Ok(Daemon { inner: Arc::new(Inner { config, layout, driver, id, graph: Arc::new(graph) }) })
     }
 
     /// Registers the daemon's jobs.
     pub fn install(&self, eng: &Engine) -> Result<(), EngineError> {
         let daemon = self.clone();
         eng.register(names::INFO, move |job| info::info(daemon.clone(), job))?;
+        let registry = registry::Service::new(registry::ServiceOptions {
+            insecure_registries: self.inner.config.insecure_registries.clone(),
+        });
+        graph::jobs::install(eng, ImageService { graph: self.inner.graph.clone(), registry })?;
+        let daemon = self.clone();
+        eng.register(names::image::DELETE, move |job| image_delete::image_delete(daemon.clone(), job))?;
         Ok(())
     }
 
@@ -128,6 +139,11 @@ impl Daemon {
     /// The storage driver in use.
     pub fn storage_driver(&self) -> &str {
         &self.inner.driver
+    }
+
+    /// The image store.
+    pub fn graph(&self) -> &Arc<Graph> {
+        &self.inner.graph
     }
 
     /// The daemon's persistent identity.

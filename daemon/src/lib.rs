@@ -11,6 +11,7 @@
 pub mod atomic;
 pub mod config;
 mod daemon;
+mod image_delete;
 mod info;
 pub mod pidfile;
 pub mod sysinfo;
@@ -33,6 +34,9 @@ pub enum DaemonError {
     /// The engine began shutting down while the daemon was being set up.
     #[error("the daemon is shutting down")]
     ShuttingDown,
+    /// The image store could not be opened.
+    #[error("{0}")]
+    Graph(graph::GraphError),
     /// Not run as root.
     #[error("The Docker daemon needs to be run as root")]
     NotRoot,

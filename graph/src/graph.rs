@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::os::unix::fs::DirBuilderExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::driver::{self, Driver};
@@ -15,6 +15,7 @@ use crate::tags::TagStore;
 /// The image store. Share it as `Arc<Graph>`.
 #[derive(Debug)]
 pub struct Graph {
+    root: PathBuf,
     driver: Arc<dyn Driver>,
     layers: Arc<LayerStore>,
     images: ImageStore,
@@ -46,7 +47,25 @@ impl Graph {
         let images = ImageStore::open(root.join("graph"), layers.clone())?;
         let tags = TagStore::open(root.join(format!("repositories-{}", driver.name())))?;
         tags.retain_images(|id| images.get(id).is_some())?;
-        Ok(Graph { driver, layers, images, tags })
+        // Scratch space of the jobs (push's compressed layers, load's spool):
+        // whatever a crash left there is garbage.
+        let tmp = root.join("tmp");
+        if tmp.exists() {
+            let _ = fs::remove_dir_all(&tmp);
+        }
+        mkdir_private(&tmp)?;
+        Ok(Graph { root: root.to_path_buf(), driver, layers, images, tags })
+    }
+
+    /// The daemon root the store lives under.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Scratch space on the store's file system (`<root>/tmp`), emptied at
+    /// start.
+    pub fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
     }
 
     /// The storage driver.
