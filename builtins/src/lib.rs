@@ -16,15 +16,14 @@ use engine::{Engine, EngineError, names};
 pub use events::{Event, Events};
 pub use version::{BUILD_TIME, GIT_COMMIT, RUST_VERSION, VERSION, VersionInfo, go_arch, kernel_version, version_info};
 
-/// Registers every built-in job. Returns the API server's accept gate (the
+/// Registers every built-in job; `registry` holds the daemon's
+/// `--insecure-registry` list for `auth` and `search`. Returns the API server's accept gate (the
 /// daemon opens it by running `acceptconnections`) and the events service.
-pub fn register(eng: &Engine) -> Result<(AcceptGate, Events), EngineError> {
+pub fn register(eng: &Engine, registry: registry::ServiceOptions) -> Result<(AcceptGate, Events), EngineError> {
     let gate = api_server::install(eng)?;
     let events = Events::new();
     events.install(eng)?;
     eng.register(names::VERSION, version::version)?;
-    // Default options; a daemon with `--insecure-registry` entries
-    // registers its own service over this one.
-    registry::jobs::install(eng, registry::Service::new(registry::ServiceOptions::default()))?;
+    registry::jobs::install(eng, registry::Service::new(registry))?;
     Ok((gate, events))
 }

@@ -24,7 +24,7 @@ struct Daemon {
 async fn start() -> Daemon {
     let eng = Engine::new();
     eng.set_logging(false);
-    let (gate, _events) = builtins::register(&eng).unwrap();
+    let (gate, _events) = builtins::register(&eng, Default::default()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("docker.sock");
     let config = ServeConfig { socket_group: String::new(), ..Default::default() };

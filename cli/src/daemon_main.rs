@@ -48,7 +48,8 @@ pub fn main(config: Config, serve: ServeOptions) -> i32 {
     if let Err(e) = trap::install(eng.clone(), runtime.handle().clone(), debug) {
         fatal(format!("could not install the signal handlers: {e}"));
     }
-    if let Err(e) = builtins::register(&eng) {
+    let registry = registry::ServiceOptions { insecure_registries: config.insecure_registries.clone() };
+    if let Err(e) = builtins::register(&eng, registry) {
         fatal(e);
     }
 

@@ -1,11 +1,9 @@
 //! The registry's jobs (`registry/service.go` `Install` in Docker 1.2):
 //! `auth` checks credentials against a registry, `search` queries an index.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, LazyLock};
+use std::collections::BTreeMap;
 
 use engine::{Engine, EngineError, ErrorKind, Job, Status, names};
-use parking_lot::{Mutex, RwLock};
 
 use crate::auth::AuthConfig;
 use crate::client::Service;
@@ -21,27 +19,11 @@ pub const ENV_LIMIT: &str = "limit";
 /// What `auth` prints on success: the v1.24 `POST /auth` body.
 pub const LOGIN_SUCCEEDED: &str = r#"{"Status":"Login Succeeded","IdentityToken":""}"#;
 
-/// The service each engine's handlers use, by engine id. The engine
-/// refuses a second handler for a name, so a later `install` (the daemon's,
-/// once it knows `--insecure-registry`) swaps the service instead.
-static SERVICES: LazyLock<Mutex<HashMap<String, Arc<RwLock<Service>>>>> = LazyLock::new(Default::default);
-
-/// Registers `auth` and `search`; on an engine that has them already,
-/// makes them use `service` from now on.
+/// Registers `auth` and `search` on `eng`, speaking through `service`.
 pub fn install(eng: &Engine, service: Service) -> Result<(), EngineError> {
-    let slot = {
-        let mut services = SERVICES.lock();
-        if let Some(slot) = services.get(eng.id()) {
-            *slot.write() = service;
-            return Ok(());
-        }
-        let slot = Arc::new(RwLock::new(service));
-        services.insert(eng.id().to_string(), slot.clone());
-        slot
-    };
-    let s = slot.clone();
-    eng.register(names::registry::AUTH, move |job| auth(job, s.read().clone()))?;
-    eng.register(names::registry::SEARCH, move |job| search(job, slot.read().clone()))?;
+    let s = service.clone();
+    eng.register(names::registry::AUTH, move |job| auth(job, s.clone()))?;
+    eng.register(names::registry::SEARCH, move |job| search(job, service.clone()))?;
     Ok(())
 }
 
@@ -97,14 +79,11 @@ mod tests {
     use crate::client::ServiceOptions;
 
     #[tokio::test]
-    async fn a_second_install_replaces_the_service() {
+    async fn install_registers_both_jobs_once() {
         let eng = Engine::new();
         install(&eng, Service::new(ServiceOptions::default())).unwrap();
-        let options = ServiceOptions { insecure_registries: vec!["10.0.0.0/8".into()] };
-        install(&eng, Service::new(options)).unwrap();
         assert!(eng.has_handler(names::registry::AUTH) && eng.has_handler(names::registry::SEARCH));
-        let slot = SERVICES.lock().get(eng.id()).cloned().unwrap();
-        assert_eq!(slot.read().options().insecure_registries, ["10.0.0.0/8"]);
+        assert!(install(&eng, Service::new(ServiceOptions::default())).is_err());
     }
 
     #[tokio::test]
