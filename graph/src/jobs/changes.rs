@@ -31,24 +31,19 @@ pub fn apply(config: &mut Map<String, Value>, changes: &[String]) -> Result<(), 
                 config.insert("Env".into(), Value::from(env));
             }
             "LABEL" => {
-                let labels = object(config, "Labels");
-                for (k, v) in pairs(rest, "LABEL")? {
-                    labels.insert(k, Value::String(v));
-                }
+                let labels = pairs(rest, "LABEL")?.into_iter().map(|(k, v)| (k, Value::String(v)));
+                merge(config, "Labels", labels);
             }
             "EXPOSE" => {
-                let ports = object(config, "ExposedPorts");
-                for port in words(rest) {
-                    let port = if port.contains('/') { port } else { format!("{port}/tcp") };
-                    ports.insert(port, Value::Object(Map::new()));
-                }
+                let ports = words(rest).into_iter().map(|p| {
+                    let p = if p.contains('/') { p } else { format!("{p}/tcp") };
+                    (p, Value::Object(Map::new()))
+                });
+                merge(config, "ExposedPorts", ports);
             }
             "VOLUME" => {
                 let paths = json_array(rest).unwrap_or_else(|| words(rest));
-                let volumes = object(config, "Volumes");
-                for path in paths {
-                    volumes.insert(path, Value::Object(Map::new()));
-                }
+                merge(config, "Volumes", paths.into_iter().map(|p| (p, Value::Object(Map::new()))));
             }
             "WORKDIR" => {
                 config.insert("WorkingDir".into(), Value::String(rest.to_string()));
@@ -76,15 +71,15 @@ fn strings(v: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn object<'a>(config: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
-    let slot = config.entry(key.to_string()).or_insert_with(|| Value::Object(Map::new()));
-    if !slot.is_object() {
-        *slot = Value::Object(Map::new());
-    }
-    match slot {
-        Value::Object(map) => map,
-        _ => unreachable!("just made an object"),
-    }
+/// Adds `items` to the object under `key` (anything else there is
+/// replaced).
+fn merge(config: &mut Map<String, Value>, key: &str, items: impl IntoIterator<Item = (String, Value)>) {
+    let mut map = match config.remove(key) {
+        Some(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    map.extend(items);
+    config.insert(key.to_string(), Value::Object(map));
 }
 
 fn json_array(text: &str) -> Option<Vec<String>> {

@@ -187,17 +187,17 @@ mod tests {
         assert_eq!(v[2]["RepoTags"], serde_json::json!(["<none>:<none>"]));
 
         let v = t.run_json("images", &[], &[("all", "1"), ("filters", r#"{"dangling":["true"]}"#)]).await;
-        assert_eq!(ids(v), [base.clone()]);
+        assert_eq!(ids(v), std::slice::from_ref(&base));
         let v = t.run_json("images", &[], &[("all", "1"), ("filters", r#"{"label":["tier=db"]}"#)]).await;
-        assert_eq!(ids(v), [base.clone()]);
+        assert_eq!(ids(v), std::slice::from_ref(&base));
         let v = t.run_json("images", &[], &[("filters", r#"{"reference":["app/*"]}"#)]).await;
-        assert_eq!(ids(v), [other.clone()]);
+        assert_eq!(ids(v), std::slice::from_ref(&other));
         let v = t.run_json("images", &[], &[("filter", "busy*")]).await;
-        assert_eq!(ids(v), [child.clone()]);
+        assert_eq!(ids(v), std::slice::from_ref(&child));
         let v = t.run_json("images", &[], &[("filters", r#"{"before":["app/web:1"]}"#)]).await;
-        assert_eq!(ids(v), [child.clone()]);
+        assert_eq!(ids(v), std::slice::from_ref(&child));
         let v = t.run_json("images", &[], &[("all", "1"), ("filters", r#"{"since":["busybox"]}"#)]).await;
-        assert_eq!(ids(v), [other]);
+        assert_eq!(ids(v), std::slice::from_ref(&other));
         let (code, err) = t.run_err("images", &[], &[("filters", r#"{"nope":["x"]}"#)]).await;
         assert_eq!(code, engine::ErrorKind::BadParameter);
         assert!(err.contains("nope"));

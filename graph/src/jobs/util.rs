@@ -178,11 +178,6 @@ impl Timestamp {
         Timestamp { secs: d.as_secs() as i64, nanos: d.subsec_nanos(), offset: 0 }
     }
 
-    /// Unix seconds, in UTC.
-    pub fn unix(secs: i64) -> Timestamp {
-        Timestamp { secs, nanos: 0, offset: 0 }
-    }
-
     /// Parses `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
     pub fn parse(s: &str) -> Option<Timestamp> {
         let b = s.as_bytes();
@@ -235,7 +230,7 @@ impl Timestamp {
 
     /// As Go's `time.Time` marshals: RFC 3339 with nanoseconds, trailing
     /// zeros dropped, `Z` for a zero offset.
-    pub fn to_go_string(&self) -> String {
+    pub fn to_go_string(self) -> String {
         let local = self.secs + self.offset as i64;
         let days = local.div_euclid(86_400);
         let rem = local.rem_euclid(86_400);
@@ -322,7 +317,7 @@ mod tests {
         }
         assert_eq!(Timestamp::parse("2014-08-21T18:25:42+02:00").unwrap().secs, 1_408_638_342);
         assert_eq!(go_time(None), "0001-01-01T00:00:00Z");
-        assert_eq!(Timestamp::unix(0).to_go_string(), "1970-01-01T00:00:00Z");
+        assert_eq!(Timestamp { secs: 0, nanos: 0, offset: 0 }.to_go_string(), "1970-01-01T00:00:00Z");
         assert!(Timestamp::parse("yesterday").is_none());
     }
 

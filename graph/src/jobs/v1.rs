@@ -385,4 +385,19 @@ mod tests {
     fn compaction_keeps_order_and_escapes_html() {
         assert_eq!(compact_html_safe("{ \"b\": \"<a \\\" >\",\n \"a\": 1 }"), r#"{"b":"\u003ca \" \u003e","a":1}"#);
     }
+
+    /// A config and the v1 `json` dockerd 20.10 wrote for it in `docker save`
+    /// (an image made by `docker import --change ... -m msg`).
+    #[test]
+    fn v1_ids_and_json_match_dockerd() {
+        let config = r##"{"architecture":"amd64","comment":"msg","config":{"Hostname":"","Domainname":"","User":"","AttachStdin":false,"AttachStdout":false,"AttachStderr":false,"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":["A=b"],"Cmd":["/bin/sh","-c","echo \u003chi\u003e"],"Image":"","Volumes":null,"WorkingDir":"","Entrypoint":null,"OnBuild":null,"Labels":null},"container_config":{"Hostname":"","Domainname":"","User":"","AttachStdin":false,"AttachStdout":false,"AttachStderr":false,"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":null,"Cmd":null,"Image":"","Volumes":null,"WorkingDir":"","Entrypoint":null,"OnBuild":null,"Labels":null},"created":"2026-11-23T16:19:14.03263807Z","docker_version":"20.10.24+dfsg1","history":[{"created":"2026-11-23T16:19:14.03263807Z","comment":"msg"}],"os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:6ce0904cdae2f7601cdb7b023b296dd8813e02e3b0e5c6b3e9aeaec876cf9895"]}}"##;
+        let expected = r##"{"id":"f34b9abd0a1f1d5066af42bd36ecc7f7714b3ea7b04e7872b740a3141ff73283","comment":"msg","created":"2026-11-23T16:19:14.03263807Z","container_config":{"Hostname":"","Domainname":"","User":"","AttachStdin":false,"AttachStdout":false,"AttachStderr":false,"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":null,"Cmd":null,"Image":"","Volumes":null,"WorkingDir":"","Entrypoint":null,"OnBuild":null,"Labels":null},"docker_version":"20.10.24+dfsg1","config":{"Hostname":"","Domainname":"","User":"","AttachStdin":false,"AttachStdout":false,"AttachStderr":false,"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":["A=b"],"Cmd":["/bin/sh","-c","echo \u003chi\u003e"],"Image":"","Volumes":null,"WorkingDir":"","Entrypoint":null,"OnBuild":null,"Labels":null},"architecture":"amd64","os":"linux"}"##;
+        let value: Value = serde_json::from_str(config).unwrap();
+        let diff_id = "sha256:6ce0904cdae2f7601cdb7b023b296dd8813e02e3b0e5c6b3e9aeaec876cf9895";
+        let mut v1 = V1Image::from_json(&value, true);
+        let id = v1.create_id(diff_id, None);
+        assert_eq!(id, "f34b9abd0a1f1d5066af42bd36ecc7f7714b3ea7b04e7872b740a3141ff73283");
+        v1.id = id;
+        assert_eq!(v1.to_json(), expected);
+    }
 }
