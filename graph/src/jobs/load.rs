@@ -71,7 +71,7 @@ pub struct Loaded {
 
 /// Loads a save tar (blocking).
 pub fn load_tar(graph: &Graph, reader: impl Read, progress: Option<&Progress>) -> Result<Loaded> {
-    let spool = Spool::extract(reader)?;
+    let spool = Spool::extract(reader, &graph.tmp_dir())?;
     if spool.resolve("manifest.json").is_some_and(|p| p.is_file()) {
         load_manifest(graph, &spool, progress)
     } else {
@@ -107,8 +107,10 @@ fn bad_tar(e: impl std::fmt::Display) -> GraphError {
 }
 
 impl Spool {
-    fn extract(reader: impl Read) -> Result<Spool> {
-        let dir = tempfile::tempdir().map_err(|e| GraphError::io(std::env::temp_dir(), e))?;
+    /// Spools into `tmp` (the store's scratch space: same file system as
+    /// the layers, and emptied at start if a crash left a spool behind).
+    fn extract(reader: impl Read, tmp: &std::path::Path) -> Result<Spool> {
+        let dir = tempfile::tempdir_in(tmp).map_err(|e| GraphError::io(tmp, e))?;
         let mut links = HashMap::new();
         let mut top_dirs = HashSet::new();
         let mut archive = tar::Archive::new(reader);
@@ -436,7 +438,7 @@ mod tests {
         h.set_size(0);
         h.set_entry_type(tar::EntryType::Symlink);
         b.append_link(&mut h, "c/layer.tar", "../../../../etc/passwd").unwrap();
-        let spool = Spool::extract(&b.into_inner().unwrap()[..]).unwrap();
+        let spool = Spool::extract(&b.into_inner().unwrap()[..], &std::env::temp_dir()).unwrap();
         let mut s = String::new();
         spool.open("b/layer.tar").unwrap().0.read_to_string(&mut s).unwrap();
         assert_eq!(s, "hi");
