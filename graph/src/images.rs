@@ -168,7 +168,7 @@ impl ImageStore {
         }
         let chain = LayerStore::chain_ids(&config.rootfs.diff_ids);
         let size = chain.iter().filter_map(|c| self.layers.get(c)).map(|l| l.size).sum();
-        let created_unix = config.created.as_deref().and_then(parse_rfc3339).unwrap_or(0);
+        let created_unix = crate::timestamp::unix_of(config.created.as_deref());
         Ok(Image { id, top_layer: chain.last().cloned(), config, raw, parent, size, created_unix })
     }
 
@@ -285,44 +285,6 @@ impl ImageStore {
     }
 }
 
-/// Unix seconds of an RFC 3339 time (`2024-05-06T07:08:09.123Z`,
-/// `...+02:00`).
-fn parse_rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let mut rest = &s[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        rest = &frac[digits..];
-    }
-    let offset = match rest {
-        "" | "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes()[0] {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let (oh, om) = rest[1..].split_once(':')?;
-            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60)
-        }
-    };
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + h * 3600 + mi * 60 + sec - offset)
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use std::io::Cursor;
@@ -355,15 +317,6 @@ pub(crate) mod tests {
             parent = Some(info.chain_id);
         }
         diffs
-    }
-
-    #[test]
-    fn rfc3339() {
-        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339("2024-05-06T07:08:09.123456789Z"), Some(1_714_979_289));
-        assert_eq!(parse_rfc3339("2024-05-06T09:08:09+02:00"), Some(1_714_979_289));
-        assert_eq!(parse_rfc3339("2000-02-29T00:00:00Z"), Some(951_782_400));
-        assert_eq!(parse_rfc3339("yesterday"), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod images;
 pub mod jobs;
 pub mod layers;
 pub mod tags;
+mod timestamp;
 
 pub use error::{GraphError, Result};
 pub use graph::Graph;
