@@ -12,6 +12,12 @@ use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+pub mod dockerd;
+pub mod image_tools;
+pub mod images;
+#[path = "../../support/registry.rs"]
+pub mod registry;
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
