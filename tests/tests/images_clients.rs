@@ -258,7 +258,9 @@ fn unknown_images_and_bad_names_get_clear_errors_from_every_client() {
     let d = Daemon::start();
     let home = tempfile::tempdir().unwrap();
     let err = fails(&ours_at(&d, home.path(), &["inspect", "nosuch"]));
-    assert!(err.contains("No such image") || err.contains("No such image or container"), "{err}");
+    // A bare inspect looks for an image or a container (1.2: "No such image
+    // or container", later clients: "No such object").
+    assert!(err.contains("No such image or container: nosuch") || err.contains("No such object: nosuch"), "{err}");
     let err = fails(&ours_at(&d, home.path(), &["rmi", "nosuch"]));
     assert!(err.contains("No such image: nosuch"), "{err}");
     if require(REAL_CLI, "the docker CLI v28") {

@@ -10,11 +10,14 @@ mod common;
 
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use common::image_tools::{OverlayMount, diff_ids, fails, in_layers, inspect, ok, ours_at, root};
+use common::image_tools::{
+    OverlayMount, diff_ids, fails, in_layers, inspect, ok, output_within, real_cli_within, root,
+};
 use common::images::{self, Format, names, tree};
 use common::registry::{RegistryAuth, TestRegistry};
-use common::{Daemon, DaemonOptions, REAL_CLI, in_ci, require};
+use common::{Daemon, DaemonOptions, REAL_CLI, docker_bin, in_ci, require};
 
 fn tools_present() -> bool {
     require("/usr/bin/skopeo", "skopeo")
@@ -39,9 +42,19 @@ fn authenticated_round_trip(auth: RegistryAuth, client: Client) {
     let pushed = images::busybox().push(&reg.host, creds, "private/bb", "latest", Format::Schema2);
     let d = Daemon::start();
     let home = tempfile::tempdir().unwrap();
+    // A deadline on every command: the docker CLI prompts for credentials
+    // (and blocks) when a pull gets a 401 rather than dockerd's 404.
     let cmd = |args: &[&str]| match client {
-        Client::Real => d.real_cli(args),
-        Client::Ours => ours_at(&d, home.path(), args),
+        Client::Real => real_cli_within(&d, args, 60),
+        Client::Ours => output_within(
+            Command::new(docker_bin())
+                .arg("-H")
+                .arg(d.host())
+                .args(args)
+                .env("HOME", home.path())
+                .env("DOCKER_CONFIG", home.path().join(".docker")),
+            60,
+        ),
     };
 
     let err = fails(&cmd(&["pull", &pushed.reference])).to_lowercase();
@@ -51,12 +64,15 @@ fn authenticated_round_trip(auth: RegistryAuth, client: Client) {
     );
     assert!(inspect_status(&d, &pushed.reference) == 404);
 
-    let err = fails(&cmd(&["login", &reg.host, "-u", USER, "-p", "wrong password"])).to_lowercase();
+    let err = fails(&cmd(&["login", "-u", USER, "-p", "wrong password", &reg.host])).to_lowercase();
     assert!(
-        err.contains("unauthorized") || err.contains("401") || err.contains("incorrect username or password"),
+        err.contains("unauthorized")
+            || err.contains("401")
+            || err.contains("incorrect username or password")
+            || err.contains("wrong login/password"),
         "{client:?}: a wrong password says why: {err}"
     );
-    let out = ok(&cmd(&["login", &reg.host, "-u", USER, "-p", PASSWORD]));
+    let out = ok(&cmd(&["login", "-u", USER, "-p", PASSWORD, &reg.host]));
     assert!(out.contains("Login Succeeded"), "{client:?}: {out}");
     if let Client::Ours = client {
         let stored = [home.path().join(".docker/config.json"), home.path().join(".dockercfg")]

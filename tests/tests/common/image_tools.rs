@@ -214,3 +214,38 @@ pub fn save_manifest(path: &Path) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no manifest.json in the saved tar; it has {:?}", files.keys().collect::<Vec<_>>()));
     serde_json::from_slice(m).unwrap()
 }
+
+/// Runs `cmd` (stdin closed) and gives its output, killing it if it has
+/// not exited within `secs`: a client that blocks (the docker CLI prompts
+/// for credentials after a 401 even without a terminal) fails the test
+/// instead of hanging it. Panics on the deadline, naming the command.
+#[track_caller]
+pub fn output_within(cmd: &mut Command, secs: u64) -> Output {
+    use std::process::Stdio;
+    let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(secs)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            let out = rx.recv().unwrap().unwrap();
+            panic!("{cmd:?} still running after {secs}s, killed; it printed:\n{}{}", stdout(&out), stderr(&out));
+        }
+    }
+}
+
+/// The real docker CLI v28 against `d` (as `Daemon::real_cli`), within
+/// `secs`.
+#[track_caller]
+pub fn real_cli_within(d: &Daemon, args: &[&str], secs: u64) -> Output {
+    let config = d.dir.path().join("cli-config");
+    std::fs::create_dir_all(&config).unwrap();
+    output_within(
+        Command::new(super::REAL_CLI).env("DOCKER_HOST", d.host()).env("DOCKER_CONFIG", &config).args(args),
+        secs,
+    )
+}
