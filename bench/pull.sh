@@ -9,7 +9,7 @@
 #      `gunzip | tar -x` (one pipeline per layer, all layers at once);
 #   3. the daemon's peak RSS during the pull (VmHWM of the daemon process);
 #   4. `docker images` with 100 images loaded into each daemon, timed by
-#      hyperfine.
+#      hyperfine (the CLI v28, and curl of GET /images/json without the CLI).
 # Prints a markdown table and writes it to bench/results/pull-latest.md (raw
 # figures and logs go to bench/results/pull-raw/). See bench/README.md.
 #
@@ -272,6 +272,12 @@ hyperfine -N --warmup 5 --runs "$HF_RUNS" --export-json "$DATA/images-hyperfine.
     -n ours "$CLI -H unix://${SOCK[ours]} images" \
     -n dockerd "$CLI -H unix://${SOCK[dockerd]} images" >"$DATA/images-hyperfine.txt" 2>&1 ||
     die "hyperfine failed: $(tail -n 5 "$DATA/images-hyperfine.txt")"
+# The same list without the CLI's start-up: curl of GET /images/json.
+hyperfine -N --warmup 5 --runs "$HF_RUNS" --export-json "$DATA/images-api-hyperfine.json" \
+    -n ours "curl -sf --unix-socket ${SOCK[ours]} -o /dev/null http://localhost/images/json" \
+    -n dockerd "curl -sf --unix-socket ${SOCK[dockerd]} -o /dev/null http://localhost/images/json" \
+    >"$DATA/images-api-hyperfine.txt" 2>&1 ||
+    die "hyperfine failed: $(tail -n 5 "$DATA/images-api-hyperfine.txt")"
 for pid in "${PIDS[@]}"; do stop_tree "$pid"; done
 remove_state "$WORK/daemons"
 
@@ -316,6 +322,10 @@ o, k = hf["ours"], hf["dockerd"]
 print("| `docker images` with %s images, mean ± σ (ms) | %.1f ± %.1f | %.1f ± %.1f | | %.2f× | |"
       % (env["count"], o["mean"] * 1e3, o["stddev"] * 1e3, k["mean"] * 1e3, k["stddev"] * 1e3, o["mean"] / k["mean"]))
 print("| `docker images` with %s images, median (ms) | %.1f | %.1f | | %.2f× | |"
+      % (env["count"], o["median"] * 1e3, k["median"] * 1e3, o["median"] / k["median"]))
+api = {r["command"]: r for r in json.load(open(os.path.join(d, "images-api-hyperfine.json")))["results"]}
+o, k = api["ours"], api["dockerd"]
+print("| `GET /images/json` with %s images (curl), median (ms) | %.1f | %.1f | | %.2f× | |"
       % (env["count"], o["median"] * 1e3, k["median"] * 1e3, o["median"] / k["median"]))
 print()
 print("Per round (s): " + "; ".join("%s %s" % (w, ", ".join("%.2f" % s for s in v)) for w, v in secs.items()))
