@@ -49,6 +49,13 @@ enum PullError {
 impl PullError {
     fn kind(&self) -> ErrorKind {
         match self {
+            // Today's CLI answers a 401 from a pull by prompting for a login
+            // (and hangs without a terminal); dockerd never sends one for a
+            // pull: access denied reads as "not found" (404), other
+            // credential failures as a daemon error (500).
+            PullError::Registry(e @ (RegistryError::Unauthorized(_) | RegistryError::Denied(_))) => {
+                if e.to_string().starts_with("pull access denied") { ErrorKind::NotFound } else { ErrorKind::Internal }
+            }
             PullError::Registry(e) => e.kind(),
             PullError::Graph(e) => e.kind(),
             PullError::Other(_) => ErrorKind::Internal,
@@ -431,6 +438,14 @@ mod tests {
         decompress(std::io::Cursor::new(b"raw".to_vec()), "").unwrap().read_to_string(&mut out).unwrap();
         assert_eq!(out, "raw");
         assert!(decompress(std::io::Cursor::new(Vec::new()), "application/vnd.oci.image.layer.v1.tar+zstd").is_err());
+    }
+
+    #[test]
+    fn credential_failures_never_answer_401() {
+        let denied = PullError::Registry(RegistryError::Unauthorized("pull access denied for x, ...".into()));
+        assert_eq!(denied.kind(), ErrorKind::NotFound);
+        let wrong = PullError::Registry(RegistryError::Unauthorized("unauthorized: wrong password".into()));
+        assert_eq!(wrong.kind(), ErrorKind::Internal);
     }
 
     #[test]
