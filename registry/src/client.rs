@@ -153,6 +153,24 @@ impl Service {
         &self.options
     }
 
+    /// A plain `GET` of any URL with this service's HTTP client (verified
+    /// TLS, redirects followed): `import` from a URL. Returns the length
+    /// when known and the body as a stream.
+    pub async fn fetch_url(&self, url: &str) -> Result<(Option<u64>, BlobStream), RegistryError> {
+        let resp = self.http(true)?.get(url).send().await.map_err(|e| transport_error(url, &e))?;
+        if !resp.status().is_success() {
+            return Err(RegistryError::Status {
+                status: resp.status().as_u16(),
+                url: url.to_string(),
+                body: resp.status().canonical_reason().unwrap_or("").to_string(),
+            });
+        }
+        let length = resp.content_length();
+        let owned = url.to_string();
+        let stream = resp.bytes_stream().map_err(move |e| transport_error(&owned, &e));
+        Ok((length, Box::pin(stream)))
+    }
+
     pub(crate) fn http(&self, verify_tls: bool) -> Result<reqwest::Client, RegistryError> {
         self.clients.get(verify_tls, &self.user_agent)
     }

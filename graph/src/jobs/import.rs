@@ -3,10 +3,7 @@
 //! at a URL (a SRC without a scheme is `http://SRC`), plain or gzip'd. The
 //! config is today's dockerd's (rootfs, history, `--change`, `message`).
 
-use std::sync::Arc;
-
 use engine::{ErrorKind, Job, Status};
-use futures_util::TryStreamExt;
 use runconfig::StreamFormatter;
 use serde_json::{Map, Value};
 
@@ -53,18 +50,18 @@ pub async fn import(service: ImageService, job: Job) -> Status {
         reader_from_stdin(&job)
     } else {
         let url = if src.contains("://") { src.clone() } else { format!("http://{src}") };
-        let response = match fetch(&url).await {
+        let (length, body) = match service.registry.fetch_url(&url).await {
             Ok(r) => r,
             Err(e) => {
                 drop(progress);
                 writer.finish().await;
-                return job.fail(ErrorKind::Internal, e).await;
+                return job.fail(ErrorKind::Internal, format!("Get {url}: {e}")).await;
             }
         };
         progress.status("", &format!("Downloading from {url}")).await;
-        let total = response.content_length().unwrap_or(0) as i64;
+        let total = length.unwrap_or(0) as i64;
         let mut counter = ByteCounter::new(progress.clone(), "", "Importing", total);
-        reader_from_stream(response.bytes_stream().map_err(|e| e.to_string()), move |n| counter.add(n))
+        reader_from_stream(body, move |n| counter.add(n))
     };
     drop(progress);
     let comment = if message.is_empty() { format!("Imported from {src}") } else { message };
@@ -104,26 +101,6 @@ fn target(repo: &str, tag: &str) -> Result<Option<NamedRef>> {
     registry::reference::validate_tag(&tag).map_err(|e| GraphError::InvalidReference(e.to_string()))?;
     r.tag = Some(tag);
     Ok(Some(r))
-}
-
-/// A client for plain and TLS URLs (web PKI roots, ring provider).
-fn http_client() -> std::result::Result<reqwest::Client, String> {
-    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    reqwest::Client::builder().use_preconfigured_tls(tls).build().map_err(|e| e.to_string())
-}
-
-async fn fetch(url: &str) -> std::result::Result<reqwest::Response, String> {
-    let client = http_client()?;
-    let response = client.get(url).send().await.map_err(|e| format!("Get {url}: {e}"))?;
-    if !response.status().is_success() {
-        return Err(format!("Get {url}: {}", response.status()));
-    }
-    Ok(response)
 }
 
 /// Registers the layer and stores its image (blocking); the image ID.
