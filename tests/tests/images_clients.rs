@@ -271,3 +271,59 @@ fn unknown_images_and_bad_names_get_clear_errors_from_every_client() {
     }
     ok(&d.client(&["version"]));
 }
+
+/// Serves `body` once over HTTP on loopback; returns the URL.
+fn serve_once(body: Vec<u8>) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/rootfs.tar.gz", listener.local_addr().unwrap());
+    let server = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 2 {
+            line.clear();
+        }
+        let mut stream = stream;
+        write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).unwrap();
+        stream.write_all(&body).unwrap();
+    });
+    (url, server)
+}
+
+#[test]
+fn import_takes_a_url_or_the_request_body() {
+    let d = Daemon::start();
+    let home = tempfile::tempdir().unwrap();
+    let layer = images::busybox_layer();
+
+    // From a URL (gzip'd): the layer's diff ID is the uncompressed tar's.
+    let (url, server) = serve_once(layer.gz.clone());
+    let out = ok(&ours_at(&d, home.path(), &["import", &url, "imported/url:v1"]));
+    server.join().unwrap();
+    assert!(out.contains(&format!("Downloading from {url}")), "{out}");
+    let image = inspect(&d, "imported/url:v1");
+    assert_eq!(Some(image["Id"].as_str().unwrap()), out.lines().last());
+    assert_eq!(diff_ids(&image), [layer.diff_id.clone()]);
+    assert_eq!(image["Comment"], format!("Imported from {url}"));
+
+    // From stdin (plain tar), with a change.
+    let tar = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(tar.path(), &layer.tar).unwrap();
+    let out = Command::new(common::docker_bin())
+        .args(["-H", &d.host(), "import", "--change", "CMD [\"sh\"]", "-", "imported/stdin"])
+        .env("HOME", home.path())
+        .stdin(std::fs::File::open(tar.path()).unwrap())
+        .output()
+        .unwrap();
+    ok(&out);
+    let image = inspect(&d, "imported/stdin:latest");
+    assert_eq!(diff_ids(&image), [layer.diff_id.clone()]);
+    assert_eq!(image["Config"]["Cmd"], serde_json::json!(["sh"]));
+
+    // A URL that does not answer is a clear error, and the daemon goes on.
+    let dead = format!("http://127.0.0.1:{}/x.tar", common::free_port());
+    let err = fails(&ours_at(&d, home.path(), &["import", &dead, "imported/dead"]));
+    assert!(err.contains(&dead), "{err}");
+    ok(&d.client(&["version"]));
+}
