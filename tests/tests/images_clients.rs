@@ -304,7 +304,7 @@ fn import_takes_a_url_or_the_request_body() {
     assert!(out.contains(&format!("Downloading from {url}")), "{out}");
     let image = inspect(&d, "imported/url:v1");
     assert_eq!(Some(image["Id"].as_str().unwrap()), out.lines().last());
-    assert_eq!(diff_ids(&image), [layer.diff_id.clone()]);
+    assert_eq!(diff_ids(&image), std::slice::from_ref(&layer.diff_id));
     assert_eq!(image["Comment"], format!("Imported from {url}"));
 
     // From stdin (plain tar), with a change.
@@ -318,7 +318,7 @@ fn import_takes_a_url_or_the_request_body() {
         .unwrap();
     ok(&out);
     let image = inspect(&d, "imported/stdin:latest");
-    assert_eq!(diff_ids(&image), [layer.diff_id.clone()]);
+    assert_eq!(diff_ids(&image), std::slice::from_ref(&layer.diff_id));
     assert_eq!(image["Config"]["Cmd"], serde_json::json!(["sh"]));
 
     // A URL that does not answer is a clear error, and the daemon goes on.
