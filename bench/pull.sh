@@ -278,6 +278,13 @@ hyperfine -N --warmup 5 --runs "$HF_RUNS" --export-json "$DATA/images-api-hyperf
     -n dockerd "curl -sf --unix-socket ${SOCK[dockerd]} -o /dev/null http://localhost/images/json" \
     >"$DATA/images-api-hyperfine.txt" 2>&1 ||
     die "hyperfine failed: $(tail -n 5 "$DATA/images-api-hyperfine.txt")"
+# And the daemon's own time for it, without any process start: curl's
+# time_total (request sent → last byte) of each of HF_RUNS requests.
+for which in ours dockerd; do
+    for _ in $(seq 1 "$HF_RUNS"); do
+        curl -sf --unix-socket "${SOCK[$which]}" -o /dev/null -w '%{time_total}\n' http://localhost/images/json
+    done >"$DATA/images-api-$which.times"
+done
 for pid in "${PIDS[@]}"; do stop_tree "$pid"; done
 remove_state "$WORK/daemons"
 
@@ -327,6 +334,10 @@ api = {r["command"]: r for r in json.load(open(os.path.join(d, "images-api-hyper
 o, k = api["ours"], api["dockerd"]
 print("| `GET /images/json` with %s images (curl), median (ms) | %.1f | %.1f | | %.2f× | |"
       % (env["count"], o["median"] * 1e3, k["median"] * 1e3, o["median"] / k["median"]))
+srv = {w: statistics.median(float(x) for x in open(os.path.join(d, "images-api-%s.times" % w)) if x.strip()) * 1e3
+       for w in ("ours", "dockerd")}
+print("| `GET /images/json` with %s images, daemon time (curl time_total), median (ms) | %.2f | %.2f | | %.2f× | |"
+      % (env["count"], srv["ours"], srv["dockerd"], srv["ours"] / srv["dockerd"]))
 print()
 print("Per round (s): " + "; ".join("%s %s" % (w, ", ".join("%.2f" % s for s in v)) for w, v in secs.items()))
 print()
