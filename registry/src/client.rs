@@ -595,6 +595,47 @@ impl Repository {
         Ok((size, Box::pin(stream)))
     }
 
+    /// Every tag of the repository (`GET /v2/<name>/tags/list`, following
+    /// `Link: <...>; rel="next"` pages), sorted.
+    pub async fn tags(&self) -> Result<Vec<String>, RegistryError> {
+        #[derive(serde::Deserialize)]
+        struct TagList {
+            #[serde(default)]
+            tags: Option<Vec<String>>,
+        }
+        let s = &self.session;
+        let mut url = s.url("tags/list");
+        let mut tags = Vec::new();
+        // A registry that keeps sending `next` links is cut off, not followed forever.
+        for _ in 0..1000 {
+            let resp = s.send(Method::GET, &url, &s.default_scopes(), |r| r).await?;
+            if !resp.status().is_success() {
+                return Err(s.pull_error(Failure::read(resp).await, "tags"));
+            }
+            let next = resp
+                .headers()
+                .get("link")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split_once('<'))
+                .and_then(|(_, rest)| rest.split_once('>'))
+                .filter(|(_, rel)| rel.contains("rel=\"next\""))
+                .map(|(link, _)| link.to_string());
+            let shown = resp.url().to_string();
+            let body = resp.bytes().await.map_err(|e| transport_error(&shown, &e))?;
+            let page: TagList = serde_json::from_slice(&body)
+                .map_err(|e| RegistryError::Protocol(format!("tag list from {shown}: {e}")))?;
+            tags.extend(page.tags.unwrap_or_default());
+            match next {
+                Some(link) if link.starts_with('/') => url = format!("{}{link}", s.base),
+                Some(link) => url = link,
+                None => break,
+            }
+        }
+        tags.sort();
+        tags.dedup();
+        Ok(tags)
+    }
+
     /// The blob's size if the repository has it (`HEAD`).
     pub async fn blob_exists(&self, digest: &str) -> Result<Option<u64>, RegistryError> {
         validate_digest(digest)?;

@@ -162,6 +162,30 @@ fn oci_manifests_and_manifest_lists_pull_the_right_image() {
     assert!(!text.is_empty() && text.iter().all(|t| t == if want.tag == "amd64" { "amd64\n" } else { "arm64\n" }));
 }
 
+#[test]
+fn an_empty_tag_pulls_every_tag_of_the_repository() {
+    if !tools_present() {
+        return;
+    }
+    let reg = TestRegistry::start(RegistryAuth::None);
+    let one = images::busybox().push(&reg.host, None, "tagged", "one", Format::Schema2);
+    let two = images::multilayer().push(&reg.host, None, "tagged", "two", Format::Schema2);
+    let d = Daemon::start();
+    let repo = format!("{}/tagged", reg.host);
+    // Docker 1.2's rule (and `docker pull --all-tags`): no tag, every tag.
+    let (status, body) = d.http("POST", &format!("/v1.24/images/create?fromImage={repo}&tag="), "");
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.contains("\"error\""), "{body}");
+    assert_eq!(inspect(&d, &format!("{repo}:one"))["Id"], one.image_id.as_str());
+    assert_eq!(inspect(&d, &format!("{repo}:two"))["Id"], two.image_id.as_str());
+    if require(REAL_CLI, "the docker CLI v28") {
+        let fresh = Daemon::start();
+        ok(&fresh.real_cli(&["pull", "--all-tags", &repo]));
+        assert_eq!(inspect(&fresh, &format!("{repo}:one"))["Id"], one.image_id.as_str());
+        assert_eq!(inspect(&fresh, &format!("{repo}:two"))["Id"], two.image_id.as_str());
+    }
+}
+
 /// What the merged view of `multilayer` must be.
 fn assert_merged_view(top: &Path) {
     assert_eq!(names(&top.join("data")), ["added.txt", "keep.txt"], "data/gone.txt deleted by layer 2");

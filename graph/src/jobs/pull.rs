@@ -71,7 +71,7 @@ pub async fn pull(service: ImageService, job: Job) -> Status {
         [name, tag] => (name.clone(), tag.clone()),
         _ => return job.fail(ErrorKind::BadParameter, "Usage: pull IMAGE [TAG]").await,
     };
-    let reference = match parse_target(&name, &tag) {
+    let (reference, all_tags) = match parse_target(&name, &tag) {
         Ok(r) => r,
         Err(e) => return job.fail(ErrorKind::BadParameter, e).await,
     };
@@ -80,7 +80,8 @@ pub async fn pull(service: ImageService, job: Job) -> Status {
 
     // One pull per name:tag at a time; a second client waits for the first
     // and then finds the image up to date, as in Docker 1.2.
-    let key = format!("{}:{}", reference.local_name(), target_of(&reference));
+    let target = if all_tags { String::new() } else { target_of(&reference) };
+    let key = format!("{}:{target}", reference.local_name());
     let (progress, writer) = progress::start(&job);
     let _guard = loop {
         match PullGuard::claim(&key) {
@@ -100,23 +101,55 @@ pub async fn pull(service: ImageService, job: Job) -> Status {
         }
     };
 
-    let result = pull_reference(&service, &progress, &reference, &auth, &meta).await;
+    let result = if all_tags {
+        pull_all_tags(&service, &progress, &reference, &auth, &meta).await
+    } else {
+        pull_reference(&service, &progress, &reference, &auth, &meta).await.map(|pulled| vec![pulled])
+    };
     drop(progress);
     writer.finish().await;
     match result {
-        Ok((image_id, familiar)) => {
-            log_image_event(&job, "pull", &familiar, &familiar).await;
-            tracing::debug!(image = %image_id, "pulled {familiar}");
+        Ok(pulled) => {
+            for (image_id, familiar) in pulled {
+                log_image_event(&job, "pull", &familiar, &familiar).await;
+                tracing::debug!(image = %image_id, "pulled {familiar}");
+            }
             Status::OK
         }
         Err(e) => job.fail(e.kind(), e).await,
     }
 }
 
-/// The reference a `pull NAME TAG` means. An empty TAG means `latest`:
-/// Docker 1.2 pulled every tag then, but today's CLI always sends a tag
-/// unless `--all-tags`, and the registry v2 protocol pulls per tag.
-fn parse_target(name: &str, tag: &str) -> Result<Reference, String> {
+/// `pull NAME ""`: every tag of the repository, as Docker 1.2 (and
+/// `docker pull --all-tags`) does.
+async fn pull_all_tags(
+    service: &ImageService,
+    progress: &Progress,
+    reference: &Reference,
+    auth: &AuthConfig,
+    meta: &[(String, String)],
+) -> Result<Vec<(String, String)>, PullError> {
+    let repo = service.registry.repository(reference, auth, Access::Pull, meta).await?;
+    let tags = repo.tags().await?;
+    if tags.is_empty() {
+        return Err(PullError::Registry(RegistryError::NotFound(format!(
+            "no tags found in repository {}",
+            reference.local_name()
+        ))));
+    }
+    let mut pulled = Vec::with_capacity(tags.len());
+    for tag in tags {
+        let mut one = reference.clone();
+        one.tag = Some(tag);
+        pulled.push(pull_reference(service, progress, &one, auth, meta).await?);
+    }
+    Ok(pulled)
+}
+
+/// The reference a `pull NAME TAG` means, and whether it means every tag:
+/// an empty TAG with no tag or digest in NAME (Docker 1.2's rule; today's
+/// CLI sends `latest` unless `--all-tags`, docker-py always sends one).
+fn parse_target(name: &str, tag: &str) -> Result<(Reference, bool), String> {
     let mut reference = Reference::parse(name).map_err(|e| e.to_string())?;
     if !tag.is_empty() {
         if tag.starts_with("sha256:") {
@@ -126,10 +159,8 @@ fn parse_target(name: &str, tag: &str) -> Result<Reference, String> {
             reference.tag = Some(tag.to_string());
         }
     }
-    if reference.tag.is_none() && reference.digest.is_none() {
-        reference.tag = Some("latest".to_string());
-    }
-    Ok(reference)
+    let all_tags = reference.tag.is_none() && reference.digest.is_none();
+    Ok((reference, all_tags))
 }
 
 fn target_of(reference: &Reference) -> String {
@@ -410,13 +441,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_pull_without_tag_means_latest_and_digests_are_kept() {
-        let r = parse_target("127.0.0.1:5000/busybox", "").unwrap();
-        assert_eq!(r.tag.as_deref(), Some("latest"));
-        let r = parse_target("busybox", "1.36").unwrap();
-        assert_eq!(familiar(&r), "busybox:1.36");
+    fn a_pull_without_tag_means_every_tag_and_digests_are_kept() {
+        let (r, all) = parse_target("127.0.0.1:5000/busybox", "").unwrap();
+        assert!(all && r.tag.is_none());
+        let (r, all) = parse_target("busybox:1.36", "").unwrap();
+        assert!(!all && familiar(&r) == "busybox:1.36");
+        let (r, all) = parse_target("busybox", "1.36").unwrap();
+        assert!(!all && familiar(&r) == "busybox:1.36");
         let digest = format!("sha256:{}", "a".repeat(64));
-        let r = parse_target("busybox", &digest).unwrap();
+        let (r, _) = parse_target("busybox", &digest).unwrap();
         assert_eq!(r.digest.as_deref(), Some(digest.as_str()));
         assert!(parse_target("busybox", "bad tag!").is_err());
         assert!(parse_target("Bad/Name", "").is_err());
