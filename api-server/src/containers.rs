@@ -9,10 +9,16 @@ use http::StatusCode;
 
 use crate::errors::ApiError;
 use crate::request::ApiRequest;
-use crate::route::{JobSpec, Reply};
+use crate::route::{Failure, JobSpec, Reply, Streams, TtyFrom};
 
 fn named(job: &'static str, reply: Reply, req: &ApiRequest) -> JobSpec {
     JobSpec::new(job, reply).arg(&req.name)
+}
+
+/// A container's streams: `container_inspect` first (404 before any
+/// stream; `Config.Tty` decides the framing).
+const fn container_streams(failure: Failure) -> Streams {
+    Streams { probe: jobs::INSPECT, tty: TtyFrom::Probe("/Config/Tty"), failure }
 }
 
 /// `GET /containers/json` (and the legacy `/containers/ps`).
@@ -55,7 +61,7 @@ pub fn logs(req: &ApiRequest) -> Result<JobSpec, ApiError> {
     if !stdout && !stderr {
         return Err(ApiError::bad_parameter("Bad parameters: you must choose at least one stream"));
     }
-    let mut spec = named(jobs::LOGS, Reply::Raw("application/octet-stream"), req)
+    let mut spec = named(jobs::LOGS, Reply::Multiplexed(container_streams(Failure::Logs)), req)
         .env_bool("stdout", stdout)
         .env_bool("stderr", stderr)
         .env_bool("follow", req.query_bool("follow"))
@@ -167,7 +173,7 @@ pub fn unpause(req: &ApiRequest) -> Result<JobSpec, ApiError> {
 
 /// `POST /containers/{name}/attach?logs=&stream=&stdin=&stdout=&stderr=`.
 pub fn attach(req: &ApiRequest) -> Result<JobSpec, ApiError> {
-    let mut spec = named(jobs::ATTACH, Reply::Hijack, req);
+    let mut spec = named(jobs::ATTACH, Reply::Hijack(container_streams(Failure::Attach)), req);
     for key in ["logs", "stream", "stdin", "stdout", "stderr"] {
         spec = spec.env_bool(key, req.query_bool(key));
     }
@@ -276,9 +282,26 @@ mod tests {
         let err = logs(&req("web", "follow=1")).unwrap_err();
         assert_eq!(err.kind, engine::ErrorKind::BadParameter);
         let spec = logs(&req("web", "stdout=1&tail=all&since=5")).unwrap();
+        assert_eq!(
+            spec.reply,
+            Reply::Multiplexed(Streams {
+                probe: "container_inspect",
+                tty: TtyFrom::Probe("/Config/Tty"),
+                failure: Failure::Logs
+            })
+        );
         assert!(spec.env.get_bool("stdout"));
         assert_eq!(spec.env.get("tail"), "all");
         assert_eq!(spec.env.get("since"), "5");
+    }
+
+    #[test]
+    fn attach_copies_the_stream_flags() {
+        let spec = attach(&req("web", "stream=1&stdin=1&stdout=1&stderr=0")).unwrap();
+        assert_eq!(spec.args, ["web"]);
+        assert!(matches!(spec.reply, Reply::Hijack(Streams { failure: Failure::Attach, .. })));
+        assert!(spec.env.get_bool("stream") && spec.env.get_bool("stdin") && spec.env.get_bool("stdout"));
+        assert!(!spec.env.get_bool("stderr") && !spec.env.get_bool("logs"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use http::StatusCode;
 use crate::containers::dimensions;
 use crate::errors::ApiError;
 use crate::request::ApiRequest;
-use crate::route::{JobSpec, Reply};
+use crate::route::{Failure, JobSpec, Reply, Streams, TtyFrom};
 
 /// `POST /containers/{name}/exec` with the exec config as the body.
 pub fn create(req: &ApiRequest) -> Result<JobSpec, ApiError> {
@@ -16,9 +16,22 @@ pub fn create(req: &ApiRequest) -> Result<JobSpec, ApiError> {
 }
 
 /// `POST /exec/{id}/start` with `{"Detach":..,"Tty":..}`.
+///
+/// Attached, the connection is hijacked after `exec_inspect` found the exec
+/// (404 before any stream); the body's `Tty` decides the framing, as dockerd
+/// does, and without one the exec's own `ProcessConfig.tty`. Detached, the
+/// job runs and the answer is an empty 200.
 pub fn start(req: &ApiRequest) -> Result<JobSpec, ApiError> {
-    let mut spec = JobSpec::new(jobs::START, Reply::Hijack).arg(&req.name);
-    if let Some(body) = req.json_object()? {
+    let body = req.json_object()?;
+    let flag = |key: &str| body.as_ref().and_then(|b| b.get(key)).and_then(serde_json::Value::as_bool);
+    let reply = if flag("Detach").unwrap_or(false) {
+        Reply::Empty(StatusCode::OK)
+    } else {
+        let tty = flag("Tty").map_or(TtyFrom::Probe("/ProcessConfig/tty"), TtyFrom::Given);
+        Reply::Hijack(Streams { probe: jobs::INSPECT, tty, failure: Failure::Exec })
+    };
+    let mut spec = JobSpec::new(jobs::START, reply).arg(&req.name);
+    if let Some(body) = body {
         spec = spec.env(env::BODY, body.to_string());
     }
     Ok(spec)
@@ -50,8 +63,12 @@ mod tests {
         let spec = create(&req).unwrap();
         assert_eq!(spec.args, ["web"]);
         assert_eq!(spec.reply, Reply::Json(StatusCode::CREATED));
-        let spec = start(&req).unwrap();
-        assert_eq!(spec.reply, Reply::Hijack);
+        let streams = |tty| Reply::Hijack(Streams { probe: "exec_inspect", tty, failure: Failure::Exec });
+        assert_eq!(start(&req).unwrap().reply, streams(TtyFrom::Probe("/ProcessConfig/tty")));
+        req.body = Bytes::from_static(br#"{"Detach":false,"Tty":true}"#);
+        assert_eq!(start(&req).unwrap().reply, streams(TtyFrom::Given(true)));
+        req.body = Bytes::from_static(br#"{"Detach":true,"Tty":false}"#);
+        assert_eq!(start(&req).unwrap().reply, Reply::Empty(StatusCode::OK));
         let req = req.with_query("h=10&w=20");
         assert_eq!(resize(&req).unwrap().args, ["web", "10", "20"]);
     }

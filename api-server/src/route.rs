@@ -37,8 +37,63 @@ pub enum Reply {
     /// than error text inside its tar.
     Raw(&'static str),
     /// The connection is taken over for a raw bidirectional stream (attach,
-    /// exec start).
-    Hijack,
+    /// exec start): `101 UPGRADED` when the client asks to upgrade, else a
+    /// close-delimited `200`; stdin from the client, stdout and stderr
+    /// multiplexed unless there is a TTY.
+    Hijack(Streams),
+    /// A streamed `200` of `application/vnd.docker.raw-stream` with stdout
+    /// and stderr multiplexed unless there is a TTY (logs).
+    Multiplexed(Streams),
+}
+
+/// What the router needs to know to serve a container's streams.
+///
+/// The job cannot say whether there is a TTY before it runs, and a missing
+/// container must be a plain HTTP error before any stream begins (Docker
+/// runs `container_inspect` first for the same reasons). So the router
+/// first runs `probe NAME`: its failure is the answer, and its JSON output
+/// holds the TTY flag unless the request already said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Streams {
+    /// The inspect job run first, with the route's name as its argument.
+    pub probe: &'static str,
+    /// Where the TTY flag comes from.
+    pub tty: TtyFrom,
+    /// The text written in-band (framed as stdout) when the job fails after
+    /// the stream began.
+    pub failure: Failure,
+}
+
+/// Where the router learns whether the stream is a TTY's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TtyFrom {
+    /// The probe's JSON output, at this JSON pointer (`/Config/Tty`); a
+    /// missing or non-boolean value means no TTY.
+    Probe(&'static str),
+    /// The request said (exec start's `Tty`, as dockerd trusts it).
+    Given(bool),
+}
+
+/// How a job failure after the stream began is reported in-band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// `Error attaching: <err>\n` (Docker 1.2's attach).
+    Attach,
+    /// `<err>\r\n` (dockerd's exec start).
+    Exec,
+    /// `Error running logs job: <err>\n` (Docker 1.2's logs).
+    Logs,
+}
+
+impl Failure {
+    /// The in-band text for an error message.
+    pub fn text(self, message: &str) -> String {
+        match self {
+            Self::Attach => format!("Error attaching: {message}\n"),
+            Self::Exec => format!("{message}\r\n"),
+            Self::Logs => format!("Error running logs job: {message}\n"),
+        }
+    }
 }
 
 /// What the router runs for a request.

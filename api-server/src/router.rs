@@ -8,25 +8,32 @@
 //! [`JobSpec`]; answer 501 when no handler is registered for its job; run
 //! it; shape the output by [`Reply`]. Errors are JSON `{"message":…}` from
 //! v1.24 on and plain text before, as dockerd does.
+//!
+//! Container streams (attach, exec start, logs) first run the route's probe
+//! job (`container_inspect`, `exec_inspect`): its failure is the answer,
+//! before anything is hijacked or streamed, and its output says whether
+//! there is a TTY, which decides the stdcopy framing (`hijack.rs`).
 
 use std::convert::Infallible;
 use std::io;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use engine::{Engine, ErrorKind, Job, JobError};
+use engine::{Engine, ErrorKind, Job, JobError, names};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full, Limited, StreamBody};
 use hyper::body::{Body as HttpBody, Frame};
+use hyper::upgrade::OnUpgrade;
 use tokio::task::JoinHandle;
 use tokio_util::io::StreamReader;
 
 use crate::errors::ApiError;
+use crate::hijack::{self, RAW_STREAM};
 use crate::request::ApiRequest;
-use crate::route::{Action, BodyMode, JobSpec, Reply};
+use crate::route::{Action, BodyMode, Failure, JobSpec, Reply, Streams, TtyFrom};
 use crate::routes;
 use crate::version::{API_VERSION, ApiVersion, MIN_API_VERSION};
 
@@ -37,7 +44,7 @@ pub type Body = BoxBody<Bytes, io::Error>;
 pub const MAX_JSON_BODY: usize = 10 << 20;
 /// How many chunks of a streamed response may wait for the client before
 /// the job is made to wait (back-pressure).
-const STREAM_CHUNKS: usize = 16;
+pub(crate) const STREAM_CHUNKS: usize = 16;
 
 /// What a router needs to know besides the engine.
 #[derive(Debug, Clone, Default)]
@@ -91,7 +98,11 @@ impl Router {
         // The general path's state is large; boxing it keeps the
         // per-connection future small for the requests above.
         let mut response = Box::pin(self.dispatch(req)).await;
-        self.inner.add_common_headers(response.headers_mut());
+        // A 101's head is dockerd's, byte for byte: clients only want the
+        // upgrade.
+        if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+            self.inner.add_common_headers(response.headers_mut());
+        }
         response
     }
 
@@ -114,7 +125,7 @@ impl Router {
         B: HttpBody<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
         tracing::debug!(method = %parts.method, uri = %parts.uri, "Calling");
         let decoded = percent_decode(parts.uri.path());
         let (requested, path) = split_version(&decoded);
@@ -139,6 +150,9 @@ impl Router {
         let mut api_req = ApiRequest::new(parts.method.clone(), version, &name);
         api_req.query =
             parts.uri.query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
+        // dockerd upgrades whenever an `Upgrade` header is present.
+        let upgrade =
+            if parts.headers.contains_key(header::UPGRADE) { parts.extensions.remove::<OnUpgrade>() } else { None };
         api_req.headers = parts.headers;
         let mut stream_body = None;
         match route.body {
@@ -157,23 +171,55 @@ impl Router {
             Ok(spec) => spec,
             Err(e) => return error_response(&e, version),
         };
-        if !self.inner.eng.has_handler(spec.name) {
+        let streams = match spec.reply {
+            Reply::Hijack(streams) | Reply::Multiplexed(streams) => Some(streams),
+            _ => None,
+        };
+        let mut needed = std::iter::once(spec.name).chain(streams.map(|s| s.probe));
+        if let Some(missing) = needed.find(|job| !self.inner.eng.has_handler(job)) {
             let e = ApiError::new(
                 ErrorKind::NotImplemented,
-                format!(
-                    "{} {path} is not implemented yet: no handler is registered for job '{}'",
-                    parts.method, spec.name
-                ),
+                format!("{} {path} is not implemented yet: no handler is registered for job '{missing}'", parts.method),
             );
             return error_response(&e, version);
         }
+        let tty = match streams {
+            Some(streams) => match self.probe_tty(streams, &name, version).await {
+                Ok(tty) => tty,
+                Err(e) => return error_response(&e, version),
+            },
+            None => false,
+        };
         let job = self.prepare(&spec);
         if let Some(body) = stream_body {
             let reader = StreamReader::new(body.into_data_stream().map_err(io::Error::other));
             // A fresh job has no stdin source yet.
             let _ = job.stdin().add(reader);
         }
-        run(job, spec.reply, version).await
+        match spec.reply {
+            Reply::Hijack(streams) => hijack::serve(job, upgrade, tty, streams.failure).await,
+            Reply::Multiplexed(streams) => {
+                let chunks = hijack::multiplex(&job, tty).await;
+                let tail = Tail::InBand(streams.failure, tty);
+                stream_chunks(chunks, spawn_run(job), RAW_STREAM, tail, version).await
+            }
+            reply => run(job, reply, version).await,
+        }
+    }
+
+    /// Runs the probe of a container stream; its failure is the request's.
+    async fn probe_tty(&self, streams: Streams, name: &str, version: ApiVersion) -> Result<bool, ApiError> {
+        let probe = self.inner.eng.job(streams.probe, [name.to_string()]);
+        probe.setenv(names::env::API_VERSION, version.to_string());
+        let out = probe.stdout().add_buffer();
+        probe.run().await?;
+        Ok(match streams.tty {
+            TtyFrom::Given(tty) => tty,
+            TtyFrom::Probe(pointer) => serde_json::from_slice::<serde_json::Value>(&out.take())
+                .ok()
+                .and_then(|v| v.pointer(pointer).and_then(serde_json::Value::as_bool))
+                .unwrap_or(false),
+        })
     }
 
     fn prepare(&self, spec: &JobSpec) -> Job {
@@ -263,22 +309,46 @@ async fn run(job: Job, reply: Reply, version: ApiVersion) -> Response<Body> {
             Ok(()) => empty(status),
             Err(e) => error_response(&e.into(), version),
         },
-        Reply::JsonStream => stream_response(job, "application/json", true, version).await,
-        Reply::Raw(content_type) => stream_response(job, content_type, false, version).await,
-        Reply::Hijack => {
-            let e =
-                ApiError::new(ErrorKind::NotImplemented, "hijacked streams (attach, exec start) are not supported yet");
-            error_response(&e, version)
+        Reply::JsonStream => stream_response(job, "application/json", Tail::JsonMessage, version).await,
+        Reply::Raw(content_type) => stream_response(job, content_type, Tail::Abort, version).await,
+        // Served by `dispatch`, which knows the connection and the TTY.
+        Reply::Hijack(_) | Reply::Multiplexed(_) => {
+            error_response(&ApiError::new(ErrorKind::Internal, "a stream reply reached the plain runner"), version)
         }
     }
+}
+
+/// How a job failure after the first byte of a streamed body is reported.
+#[derive(Debug, Clone, Copy)]
+enum Tail {
+    /// A JSON progress error message.
+    JsonMessage,
+    /// The body is cut short.
+    Abort,
+    /// The failure's text, framed as stdout unless there is a TTY.
+    InBand(Failure, bool),
+}
+
+fn spawn_run(job: Job) -> JoinHandle<Result<(), JobError>> {
+    tokio::spawn(async move { job.run().await })
 }
 
 /// Streams the job's stdout as it is written. The status line goes out with
 /// the first write (an empty write is enough, as `events` does); a job that
 /// fails before writing anything gets a normal error response.
-async fn stream_response(job: Job, content_type: &'static str, json: bool, version: ApiVersion) -> Response<Body> {
-    let mut chunks = job.stdout().add_channel(STREAM_CHUNKS);
-    let running: JoinHandle<Result<(), JobError>> = tokio::spawn(async move { job.run().await });
+async fn stream_response(job: Job, content_type: &'static str, tail: Tail, version: ApiVersion) -> Response<Body> {
+    let chunks = job.stdout().add_channel(STREAM_CHUNKS);
+    stream_chunks(chunks, spawn_run(job), content_type, tail, version).await
+}
+
+/// Streams what a running job writes into `chunks` (see [`stream_response`]).
+async fn stream_chunks(
+    mut chunks: tokio::sync::mpsc::Receiver<Bytes>,
+    running: JoinHandle<Result<(), JobError>>,
+    content_type: &'static str,
+    tail: Tail,
+    version: ApiVersion,
+) -> Response<Body> {
     let Some(first) = chunks.recv().await else {
         return match running.await {
             Ok(Ok(())) => full(StatusCode::OK, content_type, Vec::new()),
@@ -302,12 +372,12 @@ async fn stream_response(job: Job, content_type: &'static str, json: bool, versi
             Ok(Err(e)) => e.message,
             Err(e) => e.to_string(),
         };
-        if json {
-            Some((Ok(Bytes::from(json_error_message(&failure))), State::Done))
-        } else {
+        match tail {
+            Tail::JsonMessage => Some((Ok(Bytes::from(json_error_message(&failure))), State::Done)),
             // Aborting makes the client see a truncated stream instead of
             // error text inside its tar.
-            Some((Err(io::Error::other(failure)), State::Done))
+            Tail::Abort => Some((Err(io::Error::other(failure)), State::Done)),
+            Tail::InBand(how, tty) => Some((Ok(hijack::failure_text(&failure, how, tty)), State::Done)),
         }
     });
     let frames = head.chain(tail).try_filter(|chunk| std::future::ready(!chunk.is_empty())).map_ok(Frame::data);

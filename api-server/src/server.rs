@@ -166,7 +166,11 @@ where
     // No header-read timeout, as in Docker 1.2 and dockerd 20.10: arming a
     // timer per request costs measurably on the hot path, and the number of
     // connections is capped (MAX_CONNECTIONS) anyway.
-    let conn = http1::Builder::new().serve_connection(TokioIo::new(io), service).with_upgrades();
+    //
+    // Header names go out title-cased, as Go's server writes them: the 101
+    // of a hijack must read `Content-Type`, `Connection`, `Upgrade` exactly.
+    let conn =
+        http1::Builder::new().title_case_headers(true).serve_connection(TokioIo::new(io), service).with_upgrades();
     if let Err(e) = conn.await {
         tracing::debug!(error = %e, "connection ended with an error");
     }
