@@ -4,8 +4,9 @@
 //! the root directory and its layout, pick the storage driver.
 //!
 //! It opens the image store (`graph`) on the chosen driver and installs the
-//! image jobs with a registry client that knows `--insecure-registry`;
-//! containers and networking join in later.
+//! image jobs with a registry client that knows `--insecure-registry`, then
+//! loads the container store (`<root>/containers`) and installs the
+//! container jobs; networking joins in later.
 
 use std::fs::DirBuilder;
 use std::os::unix::fs::DirBuilderExt;
@@ -18,7 +19,8 @@ use graph::jobs::ImageService;
 
 use crate::config::Config;
 use crate::pidfile::Pidfile;
-use crate::{DaemonError, image_delete, info, sysinfo};
+use crate::store::ContainerStore;
+use crate::{DaemonError, create, delete, image_delete, info, inspect, list, rename, sysinfo};
 
 /// The state directories under the root (`-g`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +73,7 @@ struct Inner {
     driver: String,
     id: String,
     graph: Arc<Graph>,
+    containers: ContainerStore,
 }
 
 impl Daemon {
@@ -109,8 +112,9 @@ impl Daemon {
         let driver = choose_storage_driver(&config);
         let id = load_or_create_id(&layout.root)?;
         let graph = Graph::new(&layout.root, &driver, &config.graph_options).map_err(DaemonError::Graph)?;
+        let containers = ContainerStore::load(&layout.containers).map_err(|e| DaemonError::Containers(Box::new(e)))?;
         tracing::info!(root = %layout.root.display(), storage_driver = %driver, exec_driver = %config.exec_driver, "daemon set up");
-        Ok(Daemon { inner: Arc::new(Inner { config, layout, driver, id, graph: Arc::new(graph) }) })
+        Ok(Daemon { inner: Arc::new(Inner { config, layout, driver, id, graph: Arc::new(graph), containers }) })
     }
 
     /// Registers the daemon's jobs.
@@ -123,6 +127,17 @@ impl Daemon {
         graph::jobs::install(eng, ImageService { graph: self.inner.graph.clone(), registry })?;
         let daemon = self.clone();
         eng.register(names::image::DELETE, move |job| image_delete::image_delete(daemon.clone(), job))?;
+        use names::container as jobs;
+        let daemon = self.clone();
+        eng.register(jobs::CREATE, move |job| create::create(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::INSPECT, move |job| inspect::inspect(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::LIST, move |job| list::list(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::DELETE, move |job| delete::delete(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::RENAME, move |job| rename::rename(daemon.clone(), job))?;
         Ok(())
     }
 
@@ -144,6 +159,11 @@ impl Daemon {
     /// The image store.
     pub fn graph(&self) -> &Arc<Graph> {
         &self.inner.graph
+    }
+
+    /// The containers.
+    pub fn containers(&self) -> &ContainerStore {
+        &self.inner.containers
     }
 
     /// The daemon's persistent identity.

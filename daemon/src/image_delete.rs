@@ -20,8 +20,7 @@ pub async fn image_delete(daemon: Daemon, job: Job) -> Status {
     let graph = daemon.graph().clone();
     let name_owned = name.clone();
     let result = tokio::task::spawn_blocking(move || {
-        // No containers exist yet to hold an image.
-        let used_by = |_: &str| None;
+        let used_by = |image: &str| daemon.containers().used_by_image(image);
         delete_image(&graph, &name_owned, &DeleteOptions { force, noprune, used_by: &used_by })
     })
     .await;

@@ -10,17 +10,31 @@
 
 pub mod atomic;
 pub mod config;
+pub mod container;
+mod create;
 mod daemon;
+mod delete;
+pub mod error;
+mod events;
 mod image_delete;
 mod info;
+mod inspect;
+mod list;
+pub mod logger;
+pub mod names;
+mod netfiles;
 pub mod pidfile;
+mod rename;
+pub mod store;
 pub mod sysinfo;
 
 use std::path::PathBuf;
 
 pub use config::{Cidr, Config};
 pub use daemon::{Daemon, RootLayout};
+pub use error::ContainerError;
 pub use info::{INDEX_SERVER, NATIVE_EXEC_DRIVER};
+pub use store::ContainerStore;
 
 /// Why the daemon could not start or do something.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +51,9 @@ pub enum DaemonError {
     /// The image store could not be opened.
     #[error("{0}")]
     Graph(graph::GraphError),
+    /// The container store could not be loaded.
+    #[error("{0}")]
+    Containers(Box<error::ContainerError>),
     /// Not run as root.
     #[error("The Docker daemon needs to be run as root")]
     NotRoot,

@@ -1,0 +1,80 @@
+//! The `delete` job (`daemon/delete.go`): removes a stopped container, its
+//! layer, its directory and its name, then emits `destroy`.
+//!
+//! The container is marked `removing` (and saved) before anything is
+//! deleted, so a crash half-way leaves a container that can be removed
+//! again; the directory goes last, since its config is what makes the
+//! container exist after a restart.
+
+use engine::{Job, Status};
+
+use crate::error::ContainerError;
+use crate::{Daemon, events};
+
+/// Runs `delete CONTAINER` (env `removeVolume`, `forceRemove`,
+/// `removeLink`).
+pub async fn delete(daemon: Daemon, job: Job) -> Status {
+    let args = job.args();
+    let [name] = args.as_slice() else {
+        return job.errorf("Not enough arguments. Usage: delete CONTAINER").await;
+    };
+    if job.getenv_bool("removeLink") {
+        // Links arrive with networking; until then no container has any.
+        return job.fail(engine::ErrorKind::NotFound, format!("No such link: {name}")).await;
+    }
+    let force = job.getenv_bool("forceRemove");
+    let d = daemon.clone();
+    let name = name.clone();
+    let result = tokio::task::spawn_blocking(move || remove(&d, &name, force)).await;
+    match result {
+        Ok(Ok(c)) => {
+            events::log(&job, "destroy", &c, &[]).await;
+            Status::OK
+        }
+        Ok(Err(e)) => job.fail(e.kind(), e).await,
+        Err(e) => job.errorf(format!("delete: {e}")).await,
+    }
+}
+
+fn remove(daemon: &Daemon, name: &str, force: bool) -> Result<crate::container::Container, ContainerError> {
+    let store = daemon.containers();
+    let handle = store.get(name)?;
+    let snapshot = {
+        let mut c = handle.lock();
+        if c.state.running && !force {
+            return Err(ContainerError::Running(c.id.clone()));
+        }
+        if c.state.removal_in_progress {
+            return Err(ContainerError::BadParameter(format!(
+                "removal of container {} is already in progress",
+                c.name
+            )));
+        }
+        // Killing a running container comes with the exec driver; a forced
+        // removal then stops it first.
+        c.state.removal_in_progress = true;
+        c.clone()
+    };
+    let id = snapshot.id.clone();
+    let undo = |e: ContainerError| {
+        handle.lock().state.removal_in_progress = false;
+        e
+    };
+    store.save(&snapshot).map_err(undo)?;
+    let driver = daemon.graph().driver();
+    if driver.exists(snapshot.layer_id()) {
+        driver.remove(snapshot.layer_id()).map_err(|e| undo(e.into()))?;
+    }
+    let dir = snapshot.dir(store.dir());
+    if let Err(e) = std::fs::remove_dir_all(&dir) {
+        // Without its layer the container cannot run again: it is dead.
+        let mut c = handle.lock();
+        c.state.removal_in_progress = false;
+        c.state.dead = true;
+        let _ = store.save(&c);
+        return Err(ContainerError::io(&id, &dir)(e));
+    }
+    store.forget(&id);
+    tracing::info!(container = %id, "removed");
+    Ok(snapshot)
+}

@@ -1,0 +1,93 @@
+//! Errors of the container store and the container jobs. Texts that reach
+//! clients are today's dockerd's; the kind decides the HTTP status.
+
+use std::path::PathBuf;
+
+use engine::ErrorKind;
+
+/// A container operation failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    /// No container by that name, ID or ID prefix.
+    #[error("No such container: {0}")]
+    NoSuchContainer(String),
+    /// An ID prefix matching several containers.
+    #[error("Multiple IDs found with provided prefix: {0}")]
+    Ambiguous(String),
+    /// A name that breaks the naming rule (the text says which).
+    #[error("{0}")]
+    InvalidName(String),
+    /// The name belongs to another container.
+    #[error(
+        "Conflict. The container name \"/{name}\" is already in use by container {id}. You have to remove (or rename) that container to be able to reuse that name."
+    )]
+    NameInUse {
+        /// The name, without `/`.
+        name: String,
+        /// The container holding it.
+        id: String,
+    },
+    /// A create body or host config that cannot be used.
+    #[error("{0}")]
+    BadParameter(String),
+    /// Neither the create body nor the image gives a command.
+    #[error("No command specified")]
+    NoCommand,
+    /// Removing a running container without force.
+    #[error("You cannot remove a running container {0}. Stop the container before attempting removal or use -f")]
+    Running(String),
+    /// The image store refused (no such image, layer failure, ...).
+    #[error("{0}")]
+    Graph(#[from] graph::GraphError),
+    /// A file of the container could not be read or written.
+    #[error("container {id}: {}: {source}", path.display())]
+    Io {
+        /// The container.
+        id: String,
+        /// The file or directory.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A stored config that does not parse.
+    #[error("container {id}: {}: {source}", path.display())]
+    Corrupt {
+        /// The container.
+        id: String,
+        /// The file.
+        path: PathBuf,
+        /// The decode error.
+        source: serde_json::Error,
+    },
+    /// An atomic write failed.
+    #[error("container {id}: {source}")]
+    Write {
+        /// The container.
+        id: String,
+        /// What the daemon's writer said.
+        source: crate::DaemonError,
+    },
+}
+
+impl ContainerError {
+    /// The job error kind (and so the HTTP status).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ContainerError::NoSuchContainer(_) => ErrorKind::NotFound,
+            ContainerError::Ambiguous(_) | ContainerError::InvalidName(_) | ContainerError::BadParameter(_) => {
+                ErrorKind::BadParameter
+            }
+            ContainerError::NameInUse { .. } | ContainerError::Running(_) => ErrorKind::Conflict,
+            ContainerError::Graph(e) => e.kind(),
+            ContainerError::NoCommand
+            | ContainerError::Io { .. }
+            | ContainerError::Corrupt { .. }
+            | ContainerError::Write { .. } => ErrorKind::Internal,
+        }
+    }
+
+    pub(crate) fn io(id: &str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> ContainerError {
+        let (id, path) = (id.to_string(), path.into());
+        move |source| ContainerError::Io { id, path, source }
+    }
+}

@@ -1,0 +1,93 @@
+//! The `container_inspect` job (`daemon/inspect.go`) in the v1.24 shape,
+//! every sub-object present (today's CLI dereferences them unchecked).
+
+use std::collections::BTreeMap;
+
+use engine::{Job, Status};
+use runconfig::container::{ContainerJson, NetworkSettings};
+use runconfig::image::GraphDriverData;
+
+use crate::Daemon;
+use crate::container::Container;
+
+/// Runs `container_inspect NAME`: prints the container's JSON.
+pub async fn inspect(daemon: Daemon, job: Job) -> Status {
+    let args = job.args();
+    let [name] = args.as_slice() else {
+        return job.errorf("usage: container_inspect NAME").await;
+    };
+    let c = match daemon.containers().get(name) {
+        Ok(handle) => handle.lock().clone(),
+        Err(e) => return job.fail(e.kind(), e).await,
+    };
+    let json = to_json(&daemon, &c);
+    match serde_json::to_vec(&json) {
+        Ok(body) => match job.print(body).await {
+            Ok(()) => Status::OK,
+            Err(e) => job.errorf(format!("container_inspect: {e}")).await,
+        },
+        Err(e) => job.errorf(format!("container_inspect: {e}")).await,
+    }
+}
+
+/// The inspect shape of a container.
+pub fn to_json(daemon: &Daemon, c: &Container) -> ContainerJson {
+    let dir = c.dir(daemon.containers().dir());
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let mut host_config = c.host_config.clone();
+    if host_config.log_config.r#type.is_empty() {
+        host_config.log_config.r#type = "json-file".into();
+    }
+    let mut networks = BTreeMap::new();
+    if let Some(endpoints) =
+        c.networking_config.as_ref().and_then(|n| n.get("EndpointsConfig")).and_then(|e| e.as_object())
+    {
+        for (k, v) in endpoints {
+            networks.insert(k.clone(), v.clone());
+        }
+    }
+    let ports = c
+        .config
+        .exposed_ports
+        .iter()
+        .flatten()
+        .map(|(port, _)| {
+            let bound = c.host_config.port_bindings.as_ref().and_then(|b| b.get(port)).cloned().flatten();
+            // Nothing is published before networking exists and runs.
+            let bound = if c.state.running { bound } else { None };
+            (port.clone(), bound)
+        })
+        .collect();
+    ContainerJson {
+        id: c.id.clone(),
+        created: c.created.clone(),
+        path: c.path.clone(),
+        args: c.args.clone(),
+        state: c.state.to_wire(),
+        image: c.image.clone(),
+        resolv_conf_path: path("resolv.conf"),
+        hostname_path: path("hostname"),
+        hosts_path: path("hosts"),
+        log_path: c.log_path(daemon.containers().dir()).to_string_lossy().into_owned(),
+        name: format!("/{}", c.name),
+        restart_count: c.restart_count,
+        driver: c.driver.clone(),
+        mount_label: String::new(),
+        process_label: String::new(),
+        app_armor_profile: String::new(),
+        exec_ids: None,
+        host_config,
+        graph_driver: GraphDriverData { name: c.driver.clone(), data: daemon.graph().driver().metadata(c.layer_id()) },
+        size_rw: None,
+        size_root_fs: None,
+        mounts: Vec::new(),
+        config: c.config.clone(),
+        network_settings: NetworkSettings {
+            ports,
+            networks,
+            secondary_ip_addresses: None,
+            secondary_ipv6_addresses: None,
+            ..Default::default()
+        },
+    }
+}
