@@ -17,6 +17,10 @@ use api_server::parse_host;
 use flags::ParseError;
 
 fn main() {
+    // The container init (argv[0] "dockerinit"): before any runtime or thread.
+    if execdriver::init::is_init() {
+        execdriver::init::main();
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     std::process::exit(run(args));
 }

@@ -1,0 +1,43 @@
+//! The exec driver (Docker 1.2's `daemon/execdriver` and `execdriver/native`):
+//! everything needed to turn a [`Command`] the daemon decided into an
+//! isolated, running container process and to manage it afterwards.
+//!
+//! Shape of one container start:
+//!
+//! ```text
+//! daemon ──spawn /proc/self/exe (argv[0] "dockerinit")──▶ monitor (init::main)
+//!        ◀─SOCK_SEQPACKET on the monitor's stdin: Command + stdio fds──▶
+//!                                 monitor: unshare(NEWNS|NEWUTS|NEWIPC|NEWPID[|NEWNET]), fork
+//!                                   └─▶ container pid 1: mounts, pivot_root, pty, user
+//!        ◀── pid, ready (+ pty master) ── ; daemon joins the cgroup, runs the network hook
+//!        ─── go ──▶ pid 1 drops capabilities, switches user, execs the user's command
+//!        ◀── EOF (exec succeeded: the socket is close-on-exec) or an error line
+//! ```
+//!
+//! The monitor is single-threaded (a fresh exec of our binary, nothing else
+//! started), so forking there is safe; the multi-threaded daemon never forks
+//! user code itself. It stays behind only to wait for pid 1 and exit with its
+//! status, so the daemon reaps one direct child per container with tokio.
+#![deny(unsafe_code)]
+
+mod capabilities;
+pub mod cgroups;
+mod command;
+mod devices;
+mod error;
+pub mod init;
+mod native;
+mod protocol;
+mod pty;
+
+pub use capabilities::{DEFAULT_CAPABILITIES, capability_set};
+pub use cgroups::{CgroupVersion, Stats};
+pub use command::{BindMount, Command, NetworkMode, Process, Resources};
+pub use devices::{DeviceRule, default_allowed_devices};
+pub use error::{Error, Result};
+pub use native::{Container, ContainerIo, Driver, ExecProcess, NativeDriver, PreStartHook};
+pub use pty::Pty;
+
+/// The `PATH` a container gets when its command sets none (Docker 1.2's
+/// `DefaultPathEnv`).
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
