@@ -217,3 +217,30 @@ async fn exec_joins_the_container() {
     c.terminate().expect("terminate");
     assert_eq!(c.wait().await.unwrap(), 137);
 }
+
+#[tokio::test]
+async fn mounts_files_and_host_network() {
+    let root = rootfs();
+    let host = tempfile::tempdir().expect("tempdir");
+    std::fs::write(host.path().join("hosts"), "127.0.0.1 localhost testhost\n").unwrap();
+    std::fs::create_dir(host.path().join("vol")).unwrap();
+    std::fs::write(host.path().join("vol/f"), "volume\n").unwrap();
+    let script = "cat /etc/hosts; cat /data/f; touch /data/g 2>/dev/null || echo ro; ip -o link | wc -l";
+    let mut cmd = command("mounts", root.path(), &["sh", "-c", script]);
+    cmd.hosts_path = Some(host.path().join("hosts"));
+    cmd.mounts.push(execdriver::BindMount {
+        source: host.path().join("vol"),
+        destination: "/data".into(),
+        read_only: true,
+        private: false,
+    });
+    cmd.network = execdriver::NetworkMode::Host;
+    let (code, out, err) = run(cmd).await;
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(&lines[..3], &["127.0.0.1 localhost testhost", "volume", "ro"]);
+    let host_links = std::fs::read_dir("/sys/class/net").unwrap().count();
+    assert_eq!(lines[3].trim(), host_links.to_string(), "host network: {out}");
+    // Nothing the container mounted is visible on the host.
+    assert!(!std::fs::read_to_string("/proc/self/mountinfo").unwrap().contains(&root.path().display().to_string()));
+}
