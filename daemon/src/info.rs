@@ -166,7 +166,9 @@ fn collect(daemon: &Daemon) -> Info {
     let config = daemon.config();
     let layout = daemon.layout();
     let cg = sysinfo::cgroup_features();
-    let containers = count_entries(&layout.containers);
+    let states: Vec<crate::container::State> = daemon.containers().list().into_iter().map(|c| c.state).collect();
+    let running = states.iter().filter(|s| s.running && !s.paused).count();
+    let paused = states.iter().filter(|s| s.running && s.paused).count();
     let driver = daemon.storage_driver().to_string();
     let driver_status = match driver.as_str() {
         "overlay" => vec![["Backing Filesystem".to_string(), sysinfo::backing_filesystem(&layout.root)]],
@@ -180,10 +182,10 @@ fn collect(daemon: &Daemon) -> Info {
     );
     Info {
         id: daemon.id().to_string(),
-        containers,
-        containers_running: 0,
-        containers_paused: 0,
-        containers_stopped: containers,
+        containers: states.len(),
+        containers_running: running,
+        containers_paused: paused,
+        containers_stopped: states.len() - running - paused,
         images: count_entries(&layout.graph),
         driver,
         driver_status,

@@ -71,9 +71,13 @@ async fn info_reports_typed_figures() {
         Status::OK
     })
     .unwrap();
+    // One stored container, and a directory the store discards (no config).
+    let containers = dir.path().join("root/containers");
+    std::fs::create_dir_all(containers.join("abc")).unwrap();
+    std::fs::write(containers.join("abc/config.v2.json"), r#"{"ID":"abc","Name":"web"}"#).unwrap();
+    std::fs::create_dir_all(containers.join("half")).unwrap();
     let d = Daemon::new(Config { debug: true, ..config(dir.path()) }, &eng).unwrap();
     d.install(&eng).unwrap();
-    std::fs::create_dir(d.layout().containers.join("abc")).unwrap();
 
     let job = eng.job("info", Vec::<String>::new());
     let out = job.stdout().add_buffer();
