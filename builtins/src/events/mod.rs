@@ -240,8 +240,10 @@ fn parse_time(raw: &str) -> Result<Option<i64>, String> {
         let digits: String = frac.chars().chain(std::iter::repeat('0')).take(9).collect();
         nanos = digits.parse().map_err(|_| invalid())?;
     }
-    // 0 means "not set", as in the original.
-    Ok((secs != 0 || nanos != 0).then(|| secs.saturating_mul(1_000_000_000).saturating_add(nanos)))
+    // Docker 1.2 took 0 as "not set"; today's dockerd takes it as the epoch,
+    // so `docker events --since 0` replays every buffered event, which is
+    // what users of today's CLI expect.
+    Ok(Some(secs.saturating_mul(1_000_000_000).saturating_add(nanos)))
 }
 
 fn until_from_now(until_nanos: i64) -> Duration {
@@ -256,7 +258,7 @@ mod tests {
     #[test]
     fn times() {
         assert_eq!(parse_time(""), Ok(None));
-        assert_eq!(parse_time("0"), Ok(None));
+        assert_eq!(parse_time("0"), Ok(Some(0)));
         assert_eq!(parse_time("12"), Ok(Some(12_000_000_000)));
         assert_eq!(parse_time("12.5"), Ok(Some(12_500_000_000)));
         assert_eq!(parse_time("12.000000001"), Ok(Some(12_000_000_001)));
