@@ -11,6 +11,7 @@
 //! the help and exited 0; help goes to stdout.
 
 mod args;
+mod create;
 mod events;
 mod format;
 mod history;
@@ -20,9 +21,12 @@ mod info;
 mod inspect;
 mod login;
 mod progress;
+mod ps;
 mod pull;
 mod registry_auth;
+mod rm;
 mod rmi;
+mod runflags;
 mod save_load;
 mod search;
 mod tag;
@@ -55,6 +59,7 @@ macro_rules! command {
 
 /// Every command, in `docker help` order.
 pub static COMMANDS: &[Command] = &[
+    command!("create", "Create a new container", create::cmd_create),
     command!("events", "Get real time events from the server", events::cmd_events),
     command!("history", "Show the history of an image", history::cmd_history),
     command!("images", "List images", images::cmd_images),
@@ -64,8 +69,11 @@ pub static COMMANDS: &[Command] = &[
     command!("load", "Load an image from a tar archive", save_load::cmd_load),
     command!("login", "Register or log in to a Docker registry server", login::cmd_login),
     command!("logout", "Log out from a Docker registry server", login::cmd_logout),
+    command!("ps", "List containers", ps::cmd_ps),
     command!("pull", "Pull an image or a repository from a Docker registry server", pull::cmd_pull),
     command!("push", "Push an image or a repository to a Docker registry server", pull::cmd_push),
+    command!("rename", "Rename a container", rm::cmd_rename),
+    command!("rm", "Remove one or more containers", rm::cmd_rm),
     command!("rmi", "Remove one or more images", rmi::cmd_rmi),
     command!("save", "Save an image to a tar archive", save_load::cmd_save),
     command!("search", "Search for an image on the Docker Hub", search::cmd_search),

@@ -210,10 +210,18 @@ pub async fn render_body<W: Write>(mut body: Incoming, renderer: &mut Renderer<W
 /// Renders a response body onto stdout, as a terminal display when stdout
 /// is one.
 pub async fn display_body(body: Incoming) -> Result<(), CliError> {
-    let stdout = std::io::stdout();
-    let terminal = stdout.is_terminal();
+    display_on(body, std::io::stdout().lock()).await
+}
+
+/// [`display_body`] onto stderr, for the pull that create and run make.
+pub async fn display_body_stderr(body: Incoming) -> Result<(), CliError> {
+    display_on(body, std::io::stderr().lock()).await
+}
+
+async fn display_on<W: Write + IsTerminal>(body: Incoming, out: W) -> Result<(), CliError> {
+    let terminal = out.is_terminal();
     let width = if terminal { terminal_width() } else { 200 };
-    render_body(body, &mut Renderer::new(stdout.lock(), terminal, width)).await
+    render_body(body, &mut Renderer::new(out, terminal, width)).await
 }
 
 /// Reads a body only for its errors (`pull -q`).

@@ -29,19 +29,42 @@ pub async fn cmd_pull(cli: &DockerCli, args: Vec<String>) -> Result<(), CliError
         return Err(CliError::Usage("tag can't be used with --all-tags/-a".into()));
     }
     let tag = pull_tag(&reference, all);
+    let to = if cmd.flags.get_bool("quiet") { Progress::Quiet } else { Progress::Stdout };
+    pull_reference(cli, &reference, &tag, to).await?;
+    println!("{}", full_name(&reference, &tag));
+    Ok(())
+}
+
+/// Where a pull's progress is shown.
+pub enum Progress {
+    /// `docker pull`.
+    Stdout,
+    /// A pull on behalf of create/run, whose stdout is the container's.
+    Stderr,
+    /// `pull -q`: read for errors only.
+    Quiet,
+}
+
+/// Pulls `name` (`latest` when it has no tag), as create and run do for an
+/// image the daemon lacks.
+pub async fn pull_image(cli: &DockerCli, name: &str, to: Progress) -> Result<(), CliError> {
+    let reference = registry_auth::parse_reference(name)?;
+    pull_reference(cli, &reference, &pull_tag(&reference, false), to).await
+}
+
+/// One `POST /images/create?fromImage=` with its progress rendered.
+async fn pull_reference(cli: &DockerCli, reference: &Reference, tag: &str, to: Progress) -> Result<(), CliError> {
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("fromImage", &reference.local_name())
-        .append_pair("tag", &tag)
+        .append_pair("tag", tag)
         .finish();
     let auth = registry_auth::header_for(&reference.domain);
     let resp = cli.send_ok(Method::POST, &format!("/images/create?{query}"), &[(HEADER, &auth)], None).await?;
-    if cmd.flags.get_bool("quiet") {
-        progress::drain_body(resp.into_body()).await?;
-    } else {
-        progress::display_body(resp.into_body()).await?;
+    match to {
+        Progress::Stdout => progress::display_body(resp.into_body()).await,
+        Progress::Stderr => progress::display_body_stderr(resp.into_body()).await,
+        Progress::Quiet => progress::drain_body(resp.into_body()).await,
     }
-    println!("{}", full_name(&reference, &tag));
-    Ok(())
 }
 
 /// The `tag` query value: a digest, a tag, `latest`, or empty for all tags.
