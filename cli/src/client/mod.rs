@@ -2,6 +2,8 @@
 //! (unix, tcp, tcp+TLS) and the requests the commands make (`call` and
 //! `stream` of Docker 1.2's `api/client/utils.go`), at API v1.24.
 
+pub mod hijack;
+pub mod stdcopy;
 pub mod tls;
 
 use api_server::Host;
@@ -234,7 +236,7 @@ fn host_part(addr: &str) -> &str {
 }
 
 /// A connection of any kind.
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //! the help and exited 0; help goes to stdout.
 
 mod args;
+mod attach;
 mod create;
 mod events;
 mod format;
@@ -19,6 +20,7 @@ mod images;
 mod import;
 mod info;
 mod inspect;
+mod lifecycle;
 mod login;
 mod progress;
 mod ps;
@@ -26,6 +28,7 @@ mod pull;
 mod registry_auth;
 mod rm;
 mod rmi;
+mod run;
 mod runflags;
 mod save_load;
 mod search;
@@ -59,6 +62,7 @@ macro_rules! command {
 
 /// Every command, in `docker help` order.
 pub static COMMANDS: &[Command] = &[
+    command!("attach", "Attach to a running container", attach::cmd_attach),
     command!("create", "Create a new container", create::cmd_create),
     command!("events", "Get real time events from the server", events::cmd_events),
     command!("history", "Show the history of an image", history::cmd_history),
@@ -66,19 +70,29 @@ pub static COMMANDS: &[Command] = &[
     command!("import", "Create a new filesystem image from the contents of a tarball", import::cmd_import),
     command!("info", "Display system-wide information", info::cmd_info),
     command!("inspect", "Return low-level information on a container or image", inspect::cmd_inspect),
+    command!("kill", "Kill a running container", lifecycle::cmd_kill),
     command!("load", "Load an image from a tar archive", save_load::cmd_load),
     command!("login", "Register or log in to a Docker registry server", login::cmd_login),
     command!("logout", "Log out from a Docker registry server", login::cmd_logout),
+    command!("logs", "Fetch the logs of a container", attach::cmd_logs),
+    command!("pause", "Pause all processes within a container", lifecycle::cmd_pause),
     command!("ps", "List containers", ps::cmd_ps),
     command!("pull", "Pull an image or a repository from a Docker registry server", pull::cmd_pull),
     command!("push", "Push an image or a repository to a Docker registry server", pull::cmd_push),
     command!("rename", "Rename a container", rm::cmd_rename),
+    command!("restart", "Restart a running container", lifecycle::cmd_restart),
     command!("rm", "Remove one or more containers", rm::cmd_rm),
     command!("rmi", "Remove one or more images", rmi::cmd_rmi),
+    command!("run", "Run a command in a new container", run::cmd_run),
     command!("save", "Save an image to a tar archive", save_load::cmd_save),
     command!("search", "Search for an image on the Docker Hub", search::cmd_search),
+    command!("start", "Start a stopped container", run::cmd_start),
+    command!("stop", "Stop a running container", lifecycle::cmd_stop),
     command!("tag", "Tag an image into a repository", tag::cmd_tag),
+    command!("top", "Lookup the running processes of a container", lifecycle::cmd_top),
+    command!("unpause", "Unpause a paused container", lifecycle::cmd_unpause),
     command!("version", "Show the Docker version information", version::cmd_version),
+    command!("wait", "Block until a container stops, then print its exit code", lifecycle::cmd_wait),
 ];
 
 /// The command a user typed, if there is one by that name.

@@ -7,6 +7,7 @@ use http::Method;
 
 use super::Subcmd;
 use super::args::{Count, check};
+use super::lifecycle::each;
 use crate::client::{CliError, DockerCli};
 
 /// `docker rm`.
@@ -24,15 +25,11 @@ pub async fn cmd_rm(cli: &DockerCli, args: Vec<String>) -> Result<(), CliError> 
         query.append_pair("force", "1");
     }
     let query = query.finish();
-    let mut errors = Vec::new();
-    for name in &rest {
+    each(&rest, async |name| {
         let path = if query.is_empty() { format!("/containers/{name}") } else { format!("/containers/{name}?{query}") };
-        match cli.call(Method::DELETE, &path, None).await {
-            Ok(_) => println!("{name}"),
-            Err(e) => errors.push(e.to_string()),
-        }
-    }
-    if errors.is_empty() { Ok(()) } else { Err(CliError::Other(errors.join("\n"))) }
+        cli.call(Method::DELETE, &path, None).await.map(|_| Some(name.to_string()))
+    })
+    .await
 }
 
 /// `docker rename OLD NEW`.
