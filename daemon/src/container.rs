@@ -182,6 +182,9 @@ pub struct Container {
     pub driver: String,
     /// Restarts done by the restart policy.
     pub restart_count: i64,
+    /// The user stopped or killed the last run: `unless-stopped` does not
+    /// bring it back when the daemon starts (dockerd's field).
+    pub has_been_manually_stopped: bool,
     /// Run state.
     pub state: State,
     /// Host configuration (kept in `hostconfig.json`, not in the config file).

@@ -19,8 +19,12 @@ use graph::jobs::ImageService;
 
 use crate::config::Config;
 use crate::pidfile::Pidfile;
+use crate::runtime::Runtime;
 use crate::store::ContainerStore;
-use crate::{DaemonError, create, delete, image_delete, info, inspect, list, rename, sysinfo};
+use crate::{
+    DaemonError, attach, create, delete, image_delete, info, inspect, kill, lifecycle, list, logs, pause, rename,
+    resize, restart, start, stop, sysinfo, top, wait,
+};
 
 /// The state directories under the root (`-g`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +78,8 @@ struct Inner {
     id: String,
     graph: Arc<Graph>,
     containers: ContainerStore,
+    runtime: Runtime,
+    engine: Engine,
 }
 
 impl Daemon {
@@ -114,7 +120,18 @@ impl Daemon {
         let graph = Graph::new(&layout.root, &driver, &config.graph_options).map_err(DaemonError::Graph)?;
         let containers = ContainerStore::load(&layout.containers).map_err(|e| DaemonError::Containers(Box::new(e)))?;
         tracing::info!(root = %layout.root.display(), storage_driver = %driver, exec_driver = %config.exec_driver, "daemon set up");
-        Ok(Daemon { inner: Arc::new(Inner { config, layout, driver, id, graph: Arc::new(graph), containers }) })
+        Ok(Daemon {
+            inner: Arc::new(Inner {
+                config,
+                layout,
+                driver,
+                id,
+                graph: Arc::new(graph),
+                containers,
+                runtime: Runtime::new(),
+                engine: eng.clone(),
+            }),
+        })
     }
 
     /// Registers the daemon's jobs.
@@ -138,6 +155,29 @@ impl Daemon {
         eng.register(jobs::DELETE, move |job| delete::delete(daemon.clone(), job))?;
         let daemon = self.clone();
         eng.register(jobs::RENAME, move |job| rename::rename(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::START, move |job| start::start(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::STOP, move |job| stop::stop(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::KILL, move |job| kill::kill(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::WAIT, move |job| wait::wait(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::RESTART, move |job| restart::restart(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::PAUSE, move |job| pause::pause(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::UNPAUSE, move |job| pause::unpause(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::LOGS, move |job| logs::logs(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::ATTACH, move |job| attach::attach(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::RESIZE, move |job| resize::resize(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::TOP, move |job| top::top(daemon.clone(), job))?;
+        lifecycle::install(self);
         Ok(())
     }
 
@@ -164,6 +204,17 @@ impl Daemon {
     /// The containers.
     pub fn containers(&self) -> &ContainerStore {
         &self.inner.containers
+    }
+
+    /// The exec driver and the containers' live side.
+    pub fn runtime(&self) -> &Runtime {
+        &self.inner.runtime
+    }
+
+    /// The engine the daemon's jobs run on (the monitor emits events
+    /// through it).
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
     }
 
     /// The daemon's persistent identity.

@@ -23,11 +23,23 @@ pub async fn delete(daemon: Daemon, job: Job) -> Status {
         return job.fail(engine::ErrorKind::NotFound, format!("No such link: {name}")).await;
     }
     let force = job.getenv_bool("forceRemove");
+    if force {
+        // dockerd kills a running container before a forced removal.
+        match crate::kill::kill_container(&daemon, name, nix::sys::signal::Signal::SIGKILL as i32, true).await {
+            Ok(_) | Err(ContainerError::NotRunning(_)) => {}
+            Err(e) => {
+                return job
+                    .fail(e.kind(), format!("Could not kill running container {name}, cannot remove - {e}"))
+                    .await;
+            }
+        }
+    }
     let d = daemon.clone();
     let name = name.clone();
     let result = tokio::task::spawn_blocking(move || remove(&d, &name, force)).await;
     match result {
         Ok(Ok(c)) => {
+            daemon.runtime().forget(&c.id);
             events::log(&job, "destroy", &c, &[]).await;
             Status::OK
         }
@@ -50,8 +62,11 @@ fn remove(daemon: &Daemon, name: &str, force: bool) -> Result<crate::container::
                 c.name
             )));
         }
-        // Killing a running container comes with the exec driver; a forced
-        // removal then stops it first.
+        // A forced removal killed the process above; one that started again
+        // since is refused rather than removed under its feet.
+        if c.state.running {
+            return Err(ContainerError::Running(c.id.clone()));
+        }
         c.state.removal_in_progress = true;
         c.clone()
     };

@@ -59,6 +59,43 @@ pub enum ContainerError {
         /// The decode error.
         source: serde_json::Error,
     },
+    /// `start` on a running container (HTTP 304).
+    #[error("Container {0} is already started")]
+    AlreadyStarted(String),
+    /// `stop` on a stopped container (HTTP 304).
+    #[error("Container {0} is already stopped")]
+    AlreadyStopped(String),
+    /// A verb that needs a running container.
+    #[error("Container {0} is not running")]
+    NotRunning(String),
+    /// `pause` on a paused container.
+    #[error("Container {0} is already paused")]
+    AlreadyPaused(String),
+    /// `unpause` on a container that is not paused.
+    #[error("Container {0} is not paused")]
+    NotPaused(String),
+    /// A signal name or number that does not exist.
+    #[error("Invalid signal: {0}")]
+    InvalidSignal(String),
+    /// The exec driver failed; its text is the client's (a missing command
+    /// reads `exec: "x": executable file not found in $PATH`).
+    #[error("{source}")]
+    Exec {
+        /// The container.
+        id: String,
+        /// What the driver said.
+        source: execdriver::Error,
+    },
+    /// A bind mount that cannot be used.
+    #[error("container {id}: bind mount {spec}: {reason}")]
+    Bind {
+        /// The container.
+        id: String,
+        /// The `-v` value.
+        spec: String,
+        /// Why.
+        reason: String,
+    },
     /// An atomic write failed.
     #[error("container {id}: {source}")]
     Write {
@@ -77,7 +114,15 @@ impl ContainerError {
             ContainerError::Ambiguous(_) | ContainerError::InvalidName(_) | ContainerError::BadParameter(_) => {
                 ErrorKind::BadParameter
             }
-            ContainerError::NameInUse { .. } | ContainerError::Running(_) => ErrorKind::Conflict,
+            ContainerError::NameInUse { .. }
+            | ContainerError::Running(_)
+            | ContainerError::NotRunning(_)
+            | ContainerError::AlreadyPaused(_)
+            | ContainerError::NotPaused(_) => ErrorKind::Conflict,
+            ContainerError::AlreadyStarted(_) | ContainerError::AlreadyStopped(_) => ErrorKind::NotModified,
+            ContainerError::InvalidSignal(_) | ContainerError::Bind { .. } => ErrorKind::BadParameter,
+            ContainerError::Exec { source, .. } if source.is_not_found() => ErrorKind::NotFound,
+            ContainerError::Exec { .. } => ErrorKind::Internal,
             ContainerError::Graph(e) => e.kind(),
             ContainerError::NoCommand
             | ContainerError::Io { .. }

@@ -9,6 +9,8 @@
 #![warn(missing_docs)]
 
 pub mod atomic;
+mod attach;
+mod command;
 pub mod config;
 pub mod container;
 mod create;
@@ -19,14 +21,26 @@ mod events;
 mod image_delete;
 mod info;
 mod inspect;
+mod kill;
+mod lifecycle;
 mod list;
 pub mod logger;
+mod logs;
+mod monitor;
 pub mod names;
 mod netfiles;
+mod pause;
 pub mod pidfile;
 mod rename;
+mod resize;
+mod restart;
+pub mod runtime;
+mod start;
+mod stop;
 pub mod store;
 pub mod sysinfo;
+mod top;
+mod wait;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,136 @@
+//! The `logs` job (`daemon/logs.go`): replays the json-file log (all, or
+//! the last `tail` lines, from `since`), then with `follow` streams the
+//! live output until the container exits. Stdout lines go to the job's
+//! stdout and stderr lines to its stderr (the router frames them);
+//! `timestamps` prefixes each line with its RFC 3339 time and a space, in
+//! both parts (Docker 1.2 wrote `[time] ` in the follow part; today's
+//! dockerd does not).
+//!
+//! Departure: the live part subscribes before the replay reads the file,
+//! so nothing is lost; a line written in that instant can appear twice.
+
+use std::time::SystemTime;
+
+use engine::{Job, Status};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::Daemon;
+use crate::container::rfc3339_nano;
+use crate::error::ContainerError;
+use crate::logger::{self, Entry, Stream};
+use crate::runtime::{Event, blocking};
+
+/// Which streams a client wants, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct Want {
+    /// Stdout lines.
+    pub stdout: bool,
+    /// Stderr lines.
+    pub stderr: bool,
+    /// Prefix the time.
+    pub timestamps: bool,
+}
+
+impl Want {
+    fn wants(&self, stream: Stream) -> bool {
+        match stream {
+            Stream::Stdout => self.stdout,
+            Stream::Stderr => self.stderr,
+        }
+    }
+}
+
+/// Runs `logs CONTAINER` (env `stdout`, `stderr`, `follow`, `timestamps`,
+/// `tail`, `since`).
+pub async fn logs(daemon: Daemon, job: Job) -> Status {
+    let args = job.args();
+    let [name] = args.as_slice() else {
+        return job.errorf("Usage: logs CONTAINER").await;
+    };
+    let want = Want {
+        stdout: job.getenv_bool("stdout"),
+        stderr: job.getenv_bool("stderr"),
+        timestamps: job.getenv_bool("timestamps"),
+    };
+    if !want.stdout && !want.stderr {
+        return job.fail(engine::ErrorKind::BadParameter, "You must choose at least one stream").await;
+    }
+    let tail = logger::parse_tail(&job.getenv("tail"));
+    let since = job.getenv_int("since");
+    let handle = match daemon.containers().get(name) {
+        Ok(h) => h,
+        Err(e) => return job.fail(e.kind(), e).await,
+    };
+    let (path, mut live) = {
+        let c = handle.lock();
+        let live = (job.getenv_bool("follow") && c.state.running).then(|| daemon.runtime().slot(&c.id).subscribe());
+        (c.log_path(daemon.containers().dir()), live)
+    };
+    if let Err(e) = replay(&job, &path, tail, since, want).await {
+        return job.fail(e.kind(), e).await;
+    }
+    if let Some(rx) = live.as_mut() {
+        loop {
+            match rx.recv().await {
+                Ok(Event::Output(stream, data)) if want.wants(stream) => {
+                    if write(&job, stream, &data, want.timestamps).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(Event::Output(..)) | Err(RecvError::Lagged(_)) => {}
+                Ok(Event::Exit(_)) | Err(RecvError::Closed) => break,
+            }
+        }
+    }
+    Status::OK
+}
+
+/// Writes the log's entries (the last `tail`, none older than `since`
+/// unix seconds when positive) to the job's streams.
+pub async fn replay(
+    job: &Job,
+    path: &std::path::Path,
+    tail: Option<usize>,
+    since: i64,
+    want: Want,
+) -> Result<(), ContainerError> {
+    let p = path.to_path_buf();
+    let entries = blocking("-", move || {
+        logger::read(&p, tail).map_err(|e| ContainerError::Io { id: "-".into(), path: e.path, source: e.source })
+    })
+    .await?;
+    for entry in entries.iter().filter(|e| want.wants(e.stream) && newer(e, since)) {
+        let out = if want.timestamps { format!("{} {}", entry.time, entry.log) } else { entry.log.clone() };
+        let sink = if entry.stream == Stream::Stdout { job.stdout() } else { job.stderr() };
+        if sink.write(out.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn newer(e: &Entry, since: i64) -> bool {
+    if since <= 0 {
+        return true;
+    }
+    let Ok(t) = humantime::parse_rfc3339_weak(&e.time) else { return true };
+    t.duration_since(SystemTime::UNIX_EPOCH).map_or(true, |d| d.as_secs() as i64 >= since)
+}
+
+/// Writes live output, each line prefixed by the current time when asked.
+pub async fn write(job: &Job, stream: Stream, data: &[u8], timestamps: bool) -> std::io::Result<()> {
+    let sink = if stream == Stream::Stdout { job.stdout() } else { job.stderr() };
+    if !timestamps {
+        sink.write(data).await?;
+        return Ok(());
+    }
+    let time = rfc3339_nano(SystemTime::now());
+    let mut out = Vec::with_capacity(data.len() + 40);
+    for line in data.split_inclusive(|b| *b == b'\n') {
+        out.extend_from_slice(time.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(line);
+    }
+    sink.write(&out).await?;
+    Ok(())
+}

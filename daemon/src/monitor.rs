@@ -1,0 +1,283 @@
+//! The monitor of one run of a container (Docker 1.2's `monitor.go`): a
+//! task that owns the exec driver's handle, pumps the process's output
+//! into the json-file log and to live subscribers, feeds it the clients'
+//! stdin, serves control requests (signals, freezer, pids, resize), and at
+//! the exit records the state, unmounts the root filesystem, emits `die`
+//! and applies the restart policy.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime};
+
+use execdriver::ContainerIo;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::Daemon;
+use crate::container::rfc3339_nano;
+use crate::events;
+use crate::logger::{Stream, Writer};
+use crate::runtime::{Control, Event, Slot, Stdin, blocking};
+use crate::store::Handle;
+
+/// How long output may still arrive after the exit (a daemonised child
+/// holding the pipes is killed with the cgroup, so this is a safety net).
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// dockerd's restart back-off: 100 ms, doubled per quick exit, at most a
+/// minute; reset after a run of 10 s or more.
+const BACKOFF_START: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(60);
+const BACKOFF_RESET_AFTER: Duration = Duration::from_secs(10);
+
+/// Starts the monitor of a process just launched.
+pub fn spawn(daemon: Daemon, handle: Handle, slot: Arc<Slot>, ctr: execdriver::Container) {
+    let (tx, rx) = mpsc::channel(16);
+    slot.set_control(Some(tx));
+    tokio::spawn(run(daemon, handle, slot, ctr, rx));
+}
+
+async fn run(
+    daemon: Daemon,
+    handle: Handle,
+    slot: Arc<Slot>,
+    mut ctr: execdriver::Container,
+    mut control: mpsc::Receiver<Control>,
+) {
+    let started = Instant::now();
+    let (id, log_path, stdin_once) = {
+        let c = handle.lock();
+        (c.id.clone(), c.log_path(daemon.containers().dir()), c.config.stdin_once)
+    };
+
+    // The log is written by one blocking task, in the order the pumps saw
+    // the output; a full queue slows the pumps, not the daemon.
+    let (log_tx, mut log_rx) = mpsc::channel::<(Stream, Arc<[u8]>)>(256);
+    let log_id = id.clone();
+    let logger = tokio::task::spawn_blocking(move || {
+        let mut writer = match Writer::open(&log_path) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::error!(container = %log_id, error = %e, "cannot open the log; output is not kept");
+                None
+            }
+        };
+        while let Some((stream, data)) = log_rx.blocking_recv() {
+            if let Some(w) = writer.as_mut()
+                && let Err(e) = w.write(stream, &data)
+            {
+                tracing::error!(container = %log_id, error = %e, "log write failed; output is not kept");
+                writer = None;
+            }
+        }
+        if let Some(w) = writer.as_mut()
+            && let Err(e) = w.flush()
+        {
+            tracing::error!(container = %log_id, error = %e, "log flush failed");
+        }
+    });
+
+    let mut pumps: Vec<JoinHandle<()>> = Vec::new();
+    let mut feeder = None;
+    match ctr.take_io() {
+        Some(ContainerIo::Pipes { stdin, stdout, stderr }) => {
+            pumps.push(tokio::spawn(pump(stdout, Stream::Stdout, slot.clone(), log_tx.clone())));
+            pumps.push(tokio::spawn(pump(stderr, Stream::Stderr, slot.clone(), log_tx.clone())));
+            if let Some(stdin) = stdin {
+                feeder = Some(tokio::spawn(feed(stdin, slot.clone(), stdin_once)));
+            }
+        }
+        Some(ContainerIo::Tty(pty)) => {
+            match pty.try_clone() {
+                Ok(writer) => feeder = Some(tokio::spawn(feed(writer, slot.clone(), stdin_once))),
+                Err(e) => tracing::warn!(container = %id, error = %e, "no stdin for the tty"),
+            }
+            pumps.push(tokio::spawn(pump(pty, Stream::Stdout, slot.clone(), log_tx.clone())));
+        }
+        None => {}
+    }
+    drop(log_tx);
+
+    let result = loop {
+        tokio::select! {
+            result = ctr.wait() => break result,
+            Some(request) = control.recv() => serve(&ctr, request).await,
+        }
+    };
+    slot.set_control(None);
+    let code = match result {
+        Ok(code) => i64::from(code),
+        Err(e) => {
+            tracing::error!(container = %id, error = %e, "lost the container's process");
+            128
+        }
+    };
+    if let Some(feeder) = feeder {
+        feeder.abort();
+    }
+    let drain = async {
+        for pump in pumps {
+            let _ = pump.await;
+        }
+    };
+    if tokio::time::timeout(DRAIN_TIMEOUT, drain).await.is_err() {
+        tracing::warn!(container = %id, "output still open after the exit; dropped");
+    }
+    let _ = logger.await;
+    drop(ctr);
+
+    let snapshot = {
+        let mut c = handle.lock();
+        c.state.running = false;
+        c.state.paused = false;
+        c.state.pid = 0;
+        c.state.exit_code = code;
+        c.state.finished_at = rfc3339_nano(SystemTime::now());
+        if slot.stop_requested.load(Ordering::SeqCst) {
+            c.has_been_manually_stopped = true;
+        }
+        c.clone()
+    };
+    let d = daemon.clone();
+    let saved = snapshot.clone();
+    let result = blocking(&id, move || {
+        let put = d.graph().driver().put(saved.layer_id());
+        d.containers().save(&saved)?;
+        put.map_err(Into::into)
+    })
+    .await;
+    if let Err(e) = result {
+        tracing::error!(container = %id, error = %e, "could not record the exit");
+    }
+    tracing::info!(container = %id, exit_code = code, "exited");
+    slot.publish(Event::Exit(code));
+    events::emit(daemon.engine(), "die", &snapshot, &[("exitCode", &code.to_string())]).await;
+
+    if should_restart(&daemon, &snapshot, &slot, code) {
+        restart(daemon, handle, slot, started.elapsed()).await;
+    }
+}
+
+/// Serves one control request with the driver's handle.
+async fn serve(ctr: &execdriver::Container, request: Control) {
+    // A requester that went away does not care about the answer.
+    match request {
+        Control::Signal(sig, reply) => {
+            let _ = reply.send(ctr.kill(sig));
+        }
+        Control::Freeze(true, reply) => {
+            let _ = reply.send(ctr.pause().await);
+        }
+        Control::Freeze(false, reply) => {
+            let _ = reply.send(ctr.unpause().await);
+        }
+        Control::Pids(reply) => {
+            let _ = reply.send(ctr.pids());
+        }
+        Control::Resize(h, w, reply) => {
+            let _ = reply.send(ctr.resize(h, w));
+        }
+    }
+}
+
+/// Copies one output stream to the log and the subscribers until it ends
+/// (the pty's end reads as an error, which ends it too).
+async fn pump(
+    mut src: impl AsyncRead + Unpin,
+    stream: Stream,
+    slot: Arc<Slot>,
+    log: mpsc::Sender<(Stream, Arc<[u8]>)>,
+) {
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        let n = match src.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let chunk: Arc<[u8]> = Arc::from(&buf[..n]);
+        let _ = log.send((stream, chunk.clone())).await;
+        slot.publish(Event::Output(stream, chunk));
+    }
+}
+
+/// Feeds the clients' stdin to the process. At a client's end of file the
+/// process's stdin is closed when the container has `StdinOnce` (dockerd's
+/// rule); otherwise it stays open for the next client.
+async fn feed(mut dst: impl AsyncWrite + Unpin, slot: Arc<Slot>, stdin_once: bool) {
+    let mut queue = slot.stdin_rx.lock().await;
+    while let Some(msg) = queue.recv().await {
+        match msg {
+            Stdin::Data(bytes) => {
+                if dst.write_all(&bytes).await.is_err() {
+                    return;
+                }
+            }
+            Stdin::Eof if stdin_once => {
+                let _ = dst.shutdown().await;
+                return;
+            }
+            Stdin::Eof => {}
+        }
+    }
+}
+
+/// The restart policy's verdict on an exit (dockerd's `ShouldRestart`):
+/// never after a stop or kill from the user, nor while the daemon shuts
+/// down.
+fn should_restart(daemon: &Daemon, c: &crate::container::Container, slot: &Slot, code: i64) -> bool {
+    if slot.stop_requested.load(Ordering::SeqCst) || daemon.engine().is_shutdown() || c.state.removal_in_progress {
+        return false;
+    }
+    policy_wants(&c.host_config.restart_policy, c.restart_count, code)
+}
+
+/// Whether the policy alone restarts after exit `code`.
+pub fn policy_wants(policy: &runconfig::container::RestartPolicy, restarts: i64, code: i64) -> bool {
+    match policy.name.as_str() {
+        "always" | "unless-stopped" => true,
+        "on-failure" => code != 0 && (policy.maximum_retry_count == 0 || restarts < policy.maximum_retry_count),
+        _ => false,
+    }
+}
+
+async fn restart(daemon: Daemon, handle: Handle, slot: Arc<Slot>, ran: Duration) {
+    let (id, delay) = {
+        let mut c = handle.lock();
+        c.state.restarting = true;
+        c.restart_count += 1;
+        let delay = if ran >= BACKOFF_RESET_AFTER {
+            BACKOFF_START
+        } else {
+            BACKOFF_START.saturating_mul(1 << c.restart_count.clamp(1, 10).saturating_sub(1)).min(BACKOFF_MAX)
+        };
+        (c.id.clone(), delay)
+    };
+    tokio::time::sleep(delay).await;
+    handle.lock().state.restarting = false;
+    if slot.stop_requested.load(Ordering::SeqCst) || daemon.engine().is_shutdown() {
+        return;
+    }
+    if let Err(e) = crate::start::start_container(&daemon, &id, None, false).await {
+        tracing::error!(container = %id, error = %e, "restart policy: start failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use runconfig::container::RestartPolicy;
+
+    #[test]
+    fn policies() {
+        let p = |name: &str, max| RestartPolicy { name: name.into(), maximum_retry_count: max };
+        assert!(!policy_wants(&p("no", 0), 0, 1));
+        assert!(!policy_wants(&p("", 0), 0, 1));
+        assert!(policy_wants(&p("always", 0), 5, 0));
+        assert!(policy_wants(&p("unless-stopped", 0), 5, 0));
+        assert!(!policy_wants(&p("on-failure", 0), 0, 0));
+        assert!(policy_wants(&p("on-failure", 0), 100, 1));
+        assert!(policy_wants(&p("on-failure", 2), 1, 1));
+        assert!(!policy_wants(&p("on-failure", 2), 2, 1));
+    }
+}
