@@ -215,3 +215,37 @@ print(json.dumps(out))
     assert_eq!((got["status"].as_str(), got["stopped"].as_str()), (Some("running"), Some("exited")), "{got}");
     assert_eq!(got["left"].as_array().unwrap().len(), 2, "{got}");
 }
+
+#[test]
+fn stdin_reaches_the_container_and_logs_follow_to_the_exit() {
+    if !tools_present() {
+        return;
+    }
+    let d = Daemon::start();
+    import_busybox(&d);
+    let config = d.dir.path().join("cli-config");
+    std::fs::create_dir_all(&config).unwrap();
+    let mut child = Command::new(REAL_CLI)
+        .env("DOCKER_HOST", d.host())
+        .env("DOCKER_CONFIG", &config)
+        .args(["run", "-i", "--rm", "busybox", "cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"hello\nworld\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!((stdout(&out).as_str(), out.status.code()), ("hello\nworld\n", Some(0)), "{}", stderr(&out));
+
+    ok(&cli(&d, &["run", "-d", "--name", "slow", "busybox", "sh", "-c", "echo a; sleep 1; echo b"]));
+    let out = cli(&d, &["logs", "-f", "slow"]);
+    assert_eq!(ok(&out), "a\nb\n");
+    let out = cli(&d, &["logs", "--tail", "1", "-t", "slow"]);
+    let line = ok(&out);
+    assert!(line.ends_with("Z b\n") && line.starts_with("20"), "{line}");
+}
