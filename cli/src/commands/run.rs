@@ -92,21 +92,31 @@ pub async fn cmd_run(cli: &DockerCli, args: Vec<String>) -> Result<(), CliError>
     } else {
         None
     };
-    start(cli, &id).await?;
+    if let Err(e) = start(cli, &id).await {
+        // A container that never started is still removed with --rm, as
+        // today's CLI does (the daemon's AutoRemove there).
+        if mode.remove {
+            let _ = remove(cli, &id).await;
+        }
+        return Err(e);
+    }
     if let Some(conn) = conn {
         let session = Session { cli, id: &id, stdin: streams.stdin, tty: spec.config.tty, sig_proxy: mode.sig_proxy };
         session.run(conn).await?;
     }
     let status = attach::wait(cli, &id).await?;
     if mode.remove {
-        match cli.call(Method::DELETE, &format!("/containers/{id}?v=1"), None).await {
-            Err(CliError::Daemon(m)) if m.starts_with("No such container") => {}
-            other => {
-                other?;
-            }
-        }
+        remove(cli, &id).await?;
     }
     attach::exit_with(status)
+}
+
+/// `--rm`: `DELETE ?v=1`; a container already gone is fine.
+async fn remove(cli: &DockerCli, id: &str) -> Result<(), CliError> {
+    match cli.call(Method::DELETE, &format!("/containers/{id}?v=1"), None).await {
+        Err(CliError::Daemon(m)) if m.starts_with("No such container") => Ok(()),
+        other => other.map(drop),
+    }
 }
 
 async fn start(cli: &DockerCli, id: &str) -> Result<(), CliError> {
