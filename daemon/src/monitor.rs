@@ -127,8 +127,11 @@ async fn run(
     let _ = logger.await;
     drop(ctr);
 
+    // The exit is saved and the rootfs unmounted BEFORE the in-memory state
+    // says "not running": a client that sees the exit (docker-py's `wait`
+    // then `DELETE`) must find nothing of the container still being written.
     let snapshot = {
-        let mut c = handle.lock();
+        let mut c = handle.lock().clone();
         c.state.running = false;
         c.state.paused = false;
         c.state.pid = 0;
@@ -137,7 +140,7 @@ async fn run(
         if slot.stop_requested.load(Ordering::SeqCst) {
             c.has_been_manually_stopped = true;
         }
-        c.clone()
+        c
     };
     let d = daemon.clone();
     let saved = snapshot.clone();
@@ -149,6 +152,11 @@ async fn run(
     .await;
     if let Err(e) = result {
         tracing::error!(container = %id, error = %e, "could not record the exit");
+    }
+    {
+        let mut c = handle.lock();
+        c.state = snapshot.state.clone();
+        c.has_been_manually_stopped = snapshot.has_been_manually_stopped;
     }
     tracing::info!(container = %id, exit_code = code, "exited");
     slot.publish(Event::Exit(code));
