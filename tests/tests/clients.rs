@@ -5,7 +5,6 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
 use std::process::Command;
 
 use common::{Daemon, DaemonOptions, REAL_CLI, docker_bin, free_port, require, stderr, stdout};
@@ -145,17 +144,9 @@ fn events_stream_live_over_http() {
     assert!(headers.iter().any(|h| h.starts_with("api-version: 1.24")), "{headers:?}");
 }
 
-/// The venv the test command makes with docker-py 7.2.
-fn docker_py() -> Option<PathBuf> {
-    let python = std::env::var("DOCKER_PY_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| common::workspace().join("target/pyvenv/bin/python"));
-    require(python.to_str().unwrap(), "a venv with docker-py 7.2 (run the README's test command)").then_some(python)
-}
-
 #[test]
 fn docker_py_reads_version_and_info_with_auto_negotiation() {
-    let Some(python) = docker_py() else { return };
+    let Some(python) = common::docker_py() else { return };
     let d = Daemon::start();
     let script = r#"
 import json, sys, docker

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -175,16 +174,9 @@ fn daemon_shutdown_stops_containers_and_always_brings_them_back() {
     ok(&cli(&d, &["rm", "-f", "always"]));
 }
 
-fn docker_py() -> Option<PathBuf> {
-    let python = std::env::var("DOCKER_PY_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| common::workspace().join("target/pyvenv/bin/python"));
-    require(python.to_str().unwrap(), "a venv with docker-py 7.2 (run the README's test command)").then_some(python)
-}
-
 #[test]
 fn docker_py_runs_a_container() {
-    let Some(python) = docker_py() else { return };
+    let Some(python) = common::docker_py() else { return };
     if !tools_present() {
         return;
     }

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use common::images::{self, busybox_layer};
@@ -226,16 +225,9 @@ fn containers_survive_a_restart_and_half_creates_do_not() {
     assert!(stderr(&out).contains("is already in use"), "names come back too");
 }
 
-fn docker_py() -> Option<PathBuf> {
-    let python = std::env::var("DOCKER_PY_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| common::workspace().join("target/pyvenv/bin/python"));
-    require(python.to_str().unwrap(), "a venv with docker-py 7.2 (run the README's test command)").then_some(python)
-}
-
 #[test]
 fn docker_py_creates_lists_by_label_renames_and_removes() {
-    let Some(python) = docker_py() else { return };
+    let Some(python) = common::docker_py() else { return };
     if !tools_present() {
         return;
     }

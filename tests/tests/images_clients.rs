@@ -196,16 +196,9 @@ fn the_docker_cli_reads_image_fields_by_template() {
     assert!(out.trim().starts_with("/bin/sh -c #(nop) ADD file:"), "{out}");
 }
 
-fn docker_py() -> Option<PathBuf> {
-    let python = std::env::var("DOCKER_PY_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| common::workspace().join("target/pyvenv/bin/python"));
-    require(python.to_str().unwrap(), "a venv with docker-py 7.2 (run the README's test command)").then_some(python)
-}
-
 #[test]
 fn docker_py_pulls_lists_gets_tags_and_removes() {
-    let Some(python) = docker_py() else { return };
+    let Some(python) = common::docker_py() else { return };
     if !tools_present() {
         return;
     }

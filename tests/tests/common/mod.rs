@@ -18,6 +18,15 @@ pub mod images;
 #[path = "../../support/registry.rs"]
 pub mod registry;
 
+/// The venv the test command makes with docker-py 7.2 (or
+/// `$DOCKER_PY_PYTHON`); `None` when missing outside CI.
+pub fn docker_py() -> Option<PathBuf> {
+    let python = std::env::var("DOCKER_PY_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| workspace().join("target/pyvenv/bin/python"));
+    require(python.to_str().unwrap(), "a venv with docker-py 7.2 (run the README's test command)").then_some(python)
+}
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
