@@ -244,14 +244,15 @@ impl ContainerStore {
 
     /// A container using `image_id`, running ones first: (short ID, running).
     pub fn used_by_image(&self, image_id: &str) -> Option<(String, bool)> {
-        let mut users: Vec<(String, bool)> = self
+        // Running ones first, then the oldest: the same answer every time.
+        let mut users: Vec<(bool, String, String)> = self
             .list()
             .into_iter()
             .filter(|c| c.image == image_id)
-            .map(|c| (c.short_id().to_string(), c.state.running))
+            .map(|c| (!c.state.running, c.created.clone(), c.short_id().to_string()))
             .collect();
-        users.sort_by_key(|(_, running)| !*running);
-        users.into_iter().next()
+        users.sort();
+        users.into_iter().next().map(|(stopped, _, id)| (id, !stopped))
     }
 }
 
