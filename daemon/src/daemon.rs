@@ -22,8 +22,8 @@ use crate::pidfile::Pidfile;
 use crate::runtime::Runtime;
 use crate::store::ContainerStore;
 use crate::{
-    DaemonError, attach, create, delete, image_delete, info, inspect, kill, lifecycle, list, logs, pause, rename,
-    resize, restart, start, stop, sysinfo, top, wait,
+    DaemonError, attach, create, delete, exec, exec_start, image_delete, info, inspect, kill, lifecycle, list, logs,
+    pause, rename, resize, restart, start, stop, sysinfo, top, wait,
 };
 
 /// The state directories under the root (`-g`).
@@ -79,6 +79,7 @@ struct Inner {
     graph: Arc<Graph>,
     containers: ContainerStore,
     runtime: Runtime,
+    execs: exec::ExecStore,
     engine: Engine,
 }
 
@@ -129,6 +130,7 @@ impl Daemon {
                 graph: Arc::new(graph),
                 containers,
                 runtime: Runtime::new(),
+                execs: exec::ExecStore::default(),
                 engine: eng.clone(),
             }),
         })
@@ -177,6 +179,14 @@ impl Daemon {
         eng.register(jobs::RESIZE, move |job| resize::resize(daemon.clone(), job))?;
         let daemon = self.clone();
         eng.register(jobs::TOP, move |job| top::top(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(names::exec::CREATE, move |job| exec::exec_create(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(names::exec::START, move |job| exec_start::exec_start(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(names::exec::INSPECT, move |job| exec::exec_inspect(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(names::exec::RESIZE, move |job| exec::exec_resize(daemon.clone(), job))?;
         lifecycle::install(self);
         Ok(())
     }
@@ -209,6 +219,11 @@ impl Daemon {
     /// The exec driver and the containers' live side.
     pub fn runtime(&self) -> &Runtime {
         &self.inner.runtime
+    }
+
+    /// The `docker exec` instances (in memory, as dockerd keeps them).
+    pub(crate) fn execs(&self) -> &exec::ExecStore {
+        &self.inner.execs
     }
 
     /// The engine the daemon's jobs run on (the monitor emits events

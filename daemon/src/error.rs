@@ -68,6 +68,21 @@ pub enum ContainerError {
     /// A verb that needs a running container.
     #[error("Container {0} is not running")]
     NotRunning(String),
+    /// `exec` in a paused container.
+    #[error("Container {0} is paused, unpause the container before exec")]
+    Paused(String),
+    /// No exec instance by that ID.
+    #[error("No such exec instance: {0}")]
+    NoSuchExec(String),
+    /// `exec_start` of an exec that is starting or running.
+    #[error("Error: Exec command {0} is already running")]
+    ExecRunning(String),
+    /// `exec_start` of an exec that has ended.
+    #[error("Error: Exec command {0} has already run")]
+    ExecRan(String),
+    /// `exec_resize` of an exec that is not running.
+    #[error("Exec {0} is not running")]
+    ExecNotRunning(String),
     /// `pause` on a paused container.
     #[error("Container {0} is already paused")]
     AlreadyPaused(String),
@@ -110,7 +125,7 @@ impl ContainerError {
     /// The job error kind (and so the HTTP status).
     pub fn kind(&self) -> ErrorKind {
         match self {
-            ContainerError::NoSuchContainer(_) => ErrorKind::NotFound,
+            ContainerError::NoSuchContainer(_) | ContainerError::NoSuchExec(_) => ErrorKind::NotFound,
             ContainerError::Ambiguous(_) | ContainerError::InvalidName(_) | ContainerError::BadParameter(_) => {
                 ErrorKind::BadParameter
             }
@@ -118,7 +133,11 @@ impl ContainerError {
             | ContainerError::Running(_)
             | ContainerError::NotRunning(_)
             | ContainerError::AlreadyPaused(_)
-            | ContainerError::NotPaused(_) => ErrorKind::Conflict,
+            | ContainerError::NotPaused(_)
+            | ContainerError::Paused(_)
+            | ContainerError::ExecRunning(_)
+            | ContainerError::ExecRan(_)
+            | ContainerError::ExecNotRunning(_) => ErrorKind::Conflict,
             ContainerError::AlreadyStarted(_) | ContainerError::AlreadyStopped(_) => ErrorKind::NotModified,
             ContainerError::InvalidSignal(_) | ContainerError::Bind { .. } => ErrorKind::BadParameter,
             ContainerError::Exec { source, .. } if source.is_not_found() => ErrorKind::NotFound,

@@ -18,6 +18,8 @@ mod daemon;
 mod delete;
 pub mod error;
 mod events;
+mod exec;
+mod exec_start;
 mod image_delete;
 mod info;
 mod inspect;

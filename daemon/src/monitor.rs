@@ -1,7 +1,7 @@
 //! The monitor of one run of a container (Docker 1.2's `monitor.go`): a
 //! task that owns the exec driver's handle, pumps the process's output
 //! into the json-file log and to live subscribers, feeds it the clients'
-//! stdin, serves control requests (signals, freezer, pids, resize), and at
+//! stdin, serves control requests (signals, freezer, pids, resize, exec), and at
 //! the exit records the state, unmounts the root filesystem, emits `die`
 //! and applies the restart policy.
 
@@ -185,6 +185,9 @@ async fn serve(ctr: &execdriver::Container, request: Control) {
         }
         Control::Resize(h, w, reply) => {
             let _ = reply.send(ctr.resize(h, w));
+        }
+        Control::Exec(process, reply) => {
+            let _ = reply.send(ctr.exec(*process).await);
         }
     }
 }

@@ -58,6 +58,9 @@ pub enum Control {
     Pids(oneshot::Sender<execdriver::Result<Vec<i32>>>),
     /// Resize the tty.
     Resize(u16, u16, oneshot::Sender<execdriver::Result<()>>),
+    /// Start a `docker exec` process in the container; its handle goes to
+    /// the requester, which supervises it.
+    Exec(Box<execdriver::Process>, oneshot::Sender<execdriver::Result<execdriver::ExecProcess>>),
 }
 
 /// One container's live side.

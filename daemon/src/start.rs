@@ -134,14 +134,22 @@ pub async fn start_container(
     Ok(snapshot)
 }
 
-/// Records why a start failed and unmounts what the start mounted.
-async fn record_failure(daemon: &Daemon, handle: &crate::store::Handle, e: &ContainerError, mounted: bool) {
+/// dockerd's exit code for a process that could not be started: 127 for a
+/// missing command, 126 when it cannot be run, 128 otherwise (also used by
+/// `exec_start`).
+pub(crate) fn failure_code(e: &ContainerError) -> i64 {
     let text = e.to_string();
-    let code = match e {
+    match e {
         ContainerError::Exec { source, .. } if source.is_not_found() => 127,
         _ if text.contains("permission denied") || text.contains("not a directory") => 126,
         _ => 128,
-    };
+    }
+}
+
+/// Records why a start failed and unmounts what the start mounted.
+async fn record_failure(daemon: &Daemon, handle: &crate::store::Handle, e: &ContainerError, mounted: bool) {
+    let text = e.to_string();
+    let code = failure_code(e);
     let snapshot = {
         let mut c = handle.lock();
         c.state.running = false;
