@@ -61,14 +61,26 @@ impl DockerCli {
     /// `POST /v1.24<path>` as a hijack; returns the raw stream once the
     /// daemon has agreed to it (101 or 200).
     pub async fn hijack(&self, path: &str) -> Result<Hijacked, CliError> {
+        self.hijack_with(path, None).await
+    }
+
+    /// [`DockerCli::hijack`] with a JSON body (`POST /exec/{id}/start`).
+    pub async fn hijack_with(&self, path: &str, json: Option<&[u8]>) -> Result<Hijacked, CliError> {
         let mut io = self.connect().await?;
+        let (content_type, body) = match json {
+            Some(body) => ("application/json", body),
+            None => ("text/plain", &[][..]),
+        };
         let request = format!(
             "POST /v{CLIENT_API_VERSION}{path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: Docker-Client/{}\r\n\
-             Content-Type: text/plain\r\nContent-Length: 0\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
-            builtins::VERSION
+             Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
+            builtins::VERSION,
+            body.len()
         );
         let talking = |e: std::io::Error| CliError::Connect(format!("talking to {}: {e}", self.host));
-        io.write_all(request.as_bytes()).await.map_err(talking)?;
+        let mut request = request.into_bytes();
+        request.extend_from_slice(body);
+        io.write_all(&request).await.map_err(talking)?;
         io.flush().await.map_err(talking)?;
         let (head, mut buf) = read_head(&mut io).await.map_err(talking)?;
         let Some(head) = head else {

@@ -82,6 +82,9 @@ pub struct Session<'a> {
     pub stdin: bool,
     pub tty: bool,
     pub sig_proxy: bool,
+    /// `id` is an exec's, not a container's: its TTY is resized through
+    /// `/exec/{id}/resize`.
+    pub exec: bool,
 }
 
 impl Session<'_> {
@@ -91,7 +94,7 @@ impl Session<'_> {
         let _raw = (self.tty && self.stdin).then(RawTerminal::enter).flatten();
         let sized = self.tty && std::io::stdout().is_terminal();
         if sized {
-            resize(self.cli, self.id).await;
+            resize(self.cli, &self.resize_path()).await;
         }
         let mut winch = if sized { signal(SignalKind::window_change()).ok() } else { None };
         let proxy = self.sig_proxy && !self.tty;
@@ -123,7 +126,7 @@ impl Session<'_> {
                         close_write(&mut writer).await;
                     }
                 },
-                Some(()) = next(&mut winch) => resize(self.cli, self.id).await,
+                Some(()) = next(&mut winch) => resize(self.cli, &self.resize_path()).await,
                 Some(()) = next(&mut int) => self.kill("INT").await,
                 Some(()) = next(&mut term) => self.kill("TERM").await,
             }
@@ -132,6 +135,11 @@ impl Session<'_> {
             tracing::debug!("the output ended inside a frame");
         }
         Ok(())
+    }
+
+    fn resize_path(&self) -> String {
+        let kind = if self.exec { "exec" } else { "containers" };
+        format!("/{kind}/{}/resize", self.id)
     }
 
     fn output(
@@ -194,14 +202,15 @@ fn read_stdin() -> mpsc::Receiver<Vec<u8>> {
     rx
 }
 
-/// Sizes the container's TTY after our terminal's; a failure only means
-/// a wrongly sized TTY, so it is not an error.
-pub async fn resize(cli: &DockerCli, id: &str) {
+/// Sizes the TTY at `path` (`/containers/{id}/resize` or
+/// `/exec/{id}/resize`) after our terminal's; a failure only means a
+/// wrongly sized TTY, so it is not an error.
+pub async fn resize(cli: &DockerCli, path: &str) {
     let Ok(ws) = tcgetwinsize(std::io::stdout()) else { return };
     if ws.ws_row == 0 || ws.ws_col == 0 {
         return;
     }
-    let path = format!("/containers/{id}/resize?h={}&w={}", ws.ws_row, ws.ws_col);
+    let path = format!("{path}?h={}&w={}", ws.ws_row, ws.ws_col);
     if let Err(e) = cli.call(Method::POST, &path, None).await {
         tracing::debug!("resizing the TTY: {e}");
     }
@@ -283,7 +292,14 @@ pub async fn cmd_attach(cli: &DockerCli, args: Vec<String>) -> Result<(), CliErr
     }
     let stdin = target.open_stdin && !cmd.flags.get_bool("no-stdin");
     let conn = open(cli, &target.id, Streams { stdin, stdout: true, stderr: true }).await?;
-    let session = Session { cli, id: &target.id, stdin, tty: target.tty, sig_proxy: cmd.flags.get_bool("sig-proxy") };
+    let session = Session {
+        cli,
+        id: &target.id,
+        stdin,
+        tty: target.tty,
+        sig_proxy: cmd.flags.get_bool("sig-proxy"),
+        exec: false,
+    };
     session.run(conn).await?;
     exit_with(inspect(cli, &target.id).await?.exit_code)
 }

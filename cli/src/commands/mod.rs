@@ -14,6 +14,7 @@ mod args;
 mod attach;
 mod create;
 mod events;
+mod exec;
 mod format;
 mod history;
 mod images;
@@ -65,6 +66,7 @@ pub static COMMANDS: &[Command] = &[
     command!("attach", "Attach to a running container", attach::cmd_attach),
     command!("create", "Create a new container", create::cmd_create),
     command!("events", "Get real time events from the server", events::cmd_events),
+    command!("exec", "Run a command in a running container", exec::cmd_exec),
     command!("history", "Show the history of an image", history::cmd_history),
     command!("images", "List images", images::cmd_images),
     command!("import", "Create a new filesystem image from the contents of a tarball", import::cmd_import),

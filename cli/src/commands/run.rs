@@ -101,7 +101,14 @@ pub async fn cmd_run(cli: &DockerCli, args: Vec<String>) -> Result<(), CliError>
         return Err(e);
     }
     if let Some(conn) = conn {
-        let session = Session { cli, id: &id, stdin: streams.stdin, tty: spec.config.tty, sig_proxy: mode.sig_proxy };
+        let session = Session {
+            cli,
+            id: &id,
+            stdin: streams.stdin,
+            tty: spec.config.tty,
+            sig_proxy: mode.sig_proxy,
+            exec: false,
+        };
         session.run(conn).await?;
     }
     let status = attach::wait(cli, &id).await?;
@@ -145,7 +152,7 @@ pub async fn cmd_start(cli: &DockerCli, args: Vec<String>) -> Result<(), CliErro
     let stdin = interactive && target.open_stdin;
     let conn = attach::open(cli, &target.id, Streams { stdin, stdout: true, stderr: true }).await?;
     start(cli, &target.id).await?;
-    Session { cli, id: &target.id, stdin, tty: target.tty, sig_proxy: true }.run(conn).await?;
+    Session { cli, id: &target.id, stdin, tty: target.tty, sig_proxy: true, exec: false }.run(conn).await?;
     attach::exit_with(attach::wait(cli, &target.id).await?)
 }
 
