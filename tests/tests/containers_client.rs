@@ -5,15 +5,9 @@
 
 mod common;
 
-use std::process::Output;
-
-use common::images::{self, busybox_layer};
+use common::image_tools::{import_busybox, ok};
+use common::images;
 use common::{Daemon, require, stderr, stdout};
-
-fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "failed: {}\n{}", stdout(out), stderr(out));
-    stdout(out)
-}
 
 #[test]
 fn our_client_creates_lists_inspects_renames_and_removes() {
@@ -21,9 +15,7 @@ fn our_client_creates_lists_inspects_renames_and_removes() {
         return;
     }
     let d = Daemon::start();
-    let tar = d.dir.path().join("busybox-rootfs.tar");
-    std::fs::write(&tar, busybox_layer().tar).unwrap();
-    ok(&d.client(&["import", tar.to_str().unwrap(), "busybox"]));
+    import_busybox(&d);
 
     let id = ok(&d.client(&["create", "--name", "web", "-l", "a=b", "-e", "X=1", "busybox", "sleep", "1"]));
     let id = id.trim();

@@ -7,8 +7,8 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use common::image_tools::{ok, output_within};
-use common::images::{self, busybox_layer};
+use common::image_tools::{import_busybox, ok, output_within, wait_within};
+use common::images;
 use common::{Daemon, docker_bin, require, stderr, stdout};
 
 /// Our client against `d`, killed after 60 s so a hang fails the test.
@@ -18,9 +18,7 @@ fn client(d: &Daemon, args: &[&str]) -> Output {
 
 fn daemon_with_busybox() -> Daemon {
     let d = Daemon::start();
-    let tar = d.dir.path().join("busybox-rootfs.tar");
-    std::fs::write(&tar, busybox_layer().tar).unwrap();
-    ok(&client(&d, &["import", tar.to_str().unwrap(), "busybox"]));
+    import_busybox(&d);
     d
 }
 
@@ -30,22 +28,6 @@ struct Remove<'a>(&'a Daemon, &'a str);
 impl Drop for Remove<'_> {
     fn drop(&mut self) {
         let _ = client(self.0, &["rm", "-f", self.1]);
-    }
-}
-
-/// Waits for a spawned client, killing it (and failing) after `secs`.
-fn wait_within(child: std::process::Child, secs: u64) -> Output {
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(std::time::Duration::from_secs(secs)) {
-        Ok(out) => out.unwrap(),
-        Err(_) => {
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
-            panic!("still running after {secs}s");
-        }
     }
 }
 
@@ -75,7 +57,7 @@ fn exec_runs_commands_in_a_running_container() {
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(b"x\n").unwrap();
-    let out = wait_within(child, 60);
+    let out = wait_within(child, 60, "docker");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "x\n");
 

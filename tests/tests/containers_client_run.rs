@@ -8,8 +8,8 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use common::image_tools::{ok, output_within};
-use common::images::{self, busybox_layer};
+use common::image_tools::{import_busybox, ok, output_within, wait_within};
+use common::images;
 use common::{Daemon, docker_bin, require, stderr, stdout};
 
 /// Our client against `d`, killed after 60 s so a hang fails the test.
@@ -19,26 +19,8 @@ fn client(d: &Daemon, args: &[&str]) -> Output {
 
 fn daemon_with_busybox() -> Daemon {
     let d = Daemon::start();
-    let tar = d.dir.path().join("busybox-rootfs.tar");
-    std::fs::write(&tar, busybox_layer().tar).unwrap();
-    ok(&client(&d, &["import", tar.to_str().unwrap(), "busybox"]));
+    import_busybox(&d);
     d
-}
-
-/// Waits for a spawned client, killing it (and failing) after `secs`.
-fn wait_within(child: std::process::Child, secs: u64) -> Output {
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(std::time::Duration::from_secs(secs)) {
-        Ok(out) => out.unwrap(),
-        Err(_) => {
-            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
-            panic!("still running after {secs}s: {:?}", rx.recv().map(|o| o.map(|o| stdout(&o))));
-        }
-    }
 }
 
 fn names_of_all(d: &Daemon) -> String {
@@ -85,7 +67,7 @@ fn detached_runs_log_stop_and_wait() {
         .unwrap();
     assert_eq!(ok(&client(&d, &["stop", "-t", "1", "sleeper"])).trim(), "sleeper");
     assert_eq!(ok(&client(&d, &["wait", "sleeper"])).trim(), "137", "SIGKILL after the 1 s grace");
-    let followed = wait_within(follow, 30);
+    let followed = wait_within(follow, 30, "docker");
     assert_eq!(stdout(&followed), "started\n");
     assert_eq!(ok(&client(&d, &["logs", "sleeper"])), "started\n");
     assert!(names_of_all(&d).contains("sleeper"));
@@ -106,7 +88,7 @@ fn run_with_stdin_copies_it_and_ends_at_its_end() {
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(b"hello\nworld\n").unwrap();
-    let out = wait_within(child, 60);
+    let out = wait_within(child, 60, "docker");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "hello\nworld\n");
 }

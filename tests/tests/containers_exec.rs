@@ -9,7 +9,8 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::images::{self, busybox_layer};
+use common::image_tools::{import_busybox, ok};
+use common::images;
 use common::{Daemon, REAL_CLI, require, stderr, stdout};
 
 fn tools_present() -> bool {
@@ -58,17 +59,6 @@ fn cli_in(d: &Daemon, args: &[&str], input: Option<&[u8]>) -> Output {
 
 fn cli(d: &Daemon, args: &[&str]) -> Output {
     cli_in(d, args, None)
-}
-
-fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "failed: {}\n{}", stdout(out), stderr(out));
-    stdout(out)
-}
-
-fn import_busybox(d: &Daemon) {
-    let tar = d.dir.path().join("busybox-rootfs.tar");
-    std::fs::write(&tar, busybox_layer().tar).unwrap();
-    ok(&cli(d, &["import", tar.to_str().unwrap(), "busybox"]));
 }
 
 /// Removes the containers when the test ends, failed or not.

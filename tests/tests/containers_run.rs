@@ -10,48 +10,18 @@ mod common;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::images::{self, busybox_layer};
+use common::image_tools::{import_busybox, ok, real_cli_within};
+use common::images;
 use common::{Daemon, DaemonOptions, REAL_CLI, require, stderr, stdout};
-
-fn tools_present() -> bool {
-    require(REAL_CLI, "the docker CLI v28") && require(images::BUSYBOX, "busybox-static")
-}
 
 /// The real CLI, killed after 60 s so a hang fails the test instead of
 /// blocking it.
 fn cli(d: &Daemon, args: &[&str]) -> Output {
-    let config = d.dir.path().join("cli-config");
-    std::fs::create_dir_all(&config).unwrap();
-    let mut child = Command::new(REAL_CLI)
-        .env("DOCKER_HOST", d.host())
-        .env("DOCKER_CONFIG", &config)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("docker {args:?} hung: {}\n{}", stdout(&out), stderr(&out));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
+    real_cli_within(d, args, 60)
 }
 
-fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "failed: {}\n{}", stdout(out), stderr(out));
-    stdout(out)
-}
-
-fn import_busybox(d: &Daemon) {
-    let tar = d.dir.path().join("busybox-rootfs.tar");
-    std::fs::write(&tar, busybox_layer().tar).unwrap();
-    ok(&cli(d, &["import", tar.to_str().unwrap(), "busybox"]));
+fn tools_present() -> bool {
+    require(REAL_CLI, "the docker CLI v28") && require(images::BUSYBOX, "busybox-static")
 }
 
 fn state(d: &Daemon, name: &str) -> serde_json::Value {

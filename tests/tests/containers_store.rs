@@ -6,25 +6,14 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::images::{self, busybox_layer};
-use common::{Daemon, DaemonOptions, REAL_CLI, require, stderr, stdout};
+use common::image_tools::{import_busybox, ok};
+use common::images;
+use common::{Daemon, DaemonOptions, REAL_CLI, require, stderr};
 
 fn tools_present() -> bool {
     require(REAL_CLI, "the docker CLI v28") && require(images::BUSYBOX, "busybox-static")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(out.status.success(), "failed: {}\n{}", stdout(out), stderr(out));
-    stdout(out)
-}
-
-/// Imports a one-layer busybox rootfs as `busybox:latest`.
-fn import_busybox(d: &Daemon) {
-    let tar = d.dir.path().join("busybox-rootfs.tar");
-    std::fs::write(&tar, busybox_layer().tar).unwrap();
-    ok(&d.real_cli(&["import", tar.to_str().unwrap(), "busybox"]));
 }
 
 fn inspect(d: &Daemon, name: &str) -> serde_json::Value {

@@ -223,6 +223,13 @@ pub fn save_manifest(path: &Path) -> serde_json::Value {
 pub fn output_within(cmd: &mut Command, secs: u64) -> Output {
     use std::process::Stdio;
     let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    wait_within(child, secs, &format!("{cmd:?}"))
+}
+
+/// Waits for a spawned client (stdout/stderr piped), killing it and
+/// panicking with what it printed if it runs longer than `secs`.
+#[track_caller]
+pub fn wait_within(child: std::process::Child, secs: u64, what: &str) -> Output {
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -233,9 +240,21 @@ pub fn output_within(cmd: &mut Command, secs: u64) -> Output {
         Err(_) => {
             let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
             let out = rx.recv().unwrap().unwrap();
-            panic!("{cmd:?} still running after {secs}s, killed; it printed:\n{}{}", stdout(&out), stderr(&out));
+            panic!("{what} still running after {secs}s, killed; it printed:\n{}{}", stdout(&out), stderr(&out));
         }
     }
+}
+
+/// Imports a one-layer busybox rootfs (Debian's static busybox and its
+/// applets) as `busybox:latest`, through our own client.
+#[track_caller]
+pub fn import_busybox(d: &Daemon) {
+    let tar = d.dir.path().join("busybox-rootfs.tar");
+    std::fs::write(&tar, super::images::busybox_layer().tar).unwrap();
+    ok(&output_within(
+        Command::new(docker_bin()).arg("-H").arg(d.host()).args(["import", tar.to_str().unwrap(), "busybox"]),
+        60,
+    ));
 }
 
 /// The real docker CLI v28 against `d` (as `Daemon::real_cli`), within
