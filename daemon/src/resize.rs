@@ -3,7 +3,6 @@
 use engine::{Job, Status};
 
 use crate::Daemon;
-use crate::error::ContainerError;
 use crate::runtime::Control;
 
 /// Runs `resize CONTAINER HEIGHT WIDTH`.
@@ -16,14 +15,9 @@ pub async fn resize(daemon: Daemon, job: Job) -> Status {
         return job.fail(engine::ErrorKind::BadParameter, format!("invalid size: {h}x{w}")).await;
     };
     let result = async {
-        let handle = daemon.containers().get(name)?;
-        let id = {
-            let c = handle.lock();
-            if !c.state.running {
-                return Err(ContainerError::NotRunning(name.clone()));
-            }
-            c.id.clone()
-        };
+        // The monitor's control channel exists only while the container
+        // runs: the slot answers `Container <id> is not running` otherwise.
+        let id = daemon.containers().get(name)?.lock().id.clone();
         daemon.runtime().slot(&id).control(|reply| Control::Resize(h, w, reply)).await
     }
     .await;

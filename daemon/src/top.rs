@@ -5,7 +5,6 @@
 use engine::{Job, Status};
 
 use crate::Daemon;
-use crate::error::ContainerError;
 use crate::runtime::Control;
 
 /// Runs `top CONTAINER [PS_ARGS]`.
@@ -16,14 +15,9 @@ pub async fn top(daemon: Daemon, job: Job) -> Status {
     };
     let ps_args = args.get(1).map(String::as_str).filter(|a| !a.trim().is_empty()).unwrap_or("-ef");
     let pids = async {
-        let handle = daemon.containers().get(name)?;
-        let id = {
-            let c = handle.lock();
-            if !c.state.running {
-                return Err(ContainerError::NotRunning(name.clone()));
-            }
-            c.id.clone()
-        };
+        // The monitor's control channel exists only while the container
+        // runs: the slot answers `Container <id> is not running` otherwise.
+        let id = daemon.containers().get(name)?.lock().id.clone();
         daemon.runtime().slot(&id).control(Control::Pids).await
     }
     .await;
