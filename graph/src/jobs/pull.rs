@@ -28,6 +28,7 @@ use super::bridge::reader_from_stream;
 use super::distribution::{DistributionMetadata, KnownBlob};
 use super::events::log_image_event;
 use super::progress::{self, ByteCounter, Progress};
+use super::util::short_id;
 use crate::GraphError;
 use crate::images::ImageConfig;
 use crate::layers::{LayerStore, StagedLayer};
@@ -208,7 +209,7 @@ async fn pull_reference(
         )));
     }
 
-    let image_id = registry::digest::sha256_digest(&config_bytes);
+    let image_id = super::util::sha256_digest(&config_bytes);
     let graph = service.graph.clone();
     let up_to_date = graph.images().get(&image_id).is_some();
     if !up_to_date {
@@ -267,19 +268,11 @@ async fn pull_reference(
     Ok((image_id, name))
 }
 
-/// Short layer ID for messages: the first 12 hex digits of the blob digest.
-fn short(digest: &str) -> String {
-    digest.trim_start_matches("sha256:").chars().take(12).collect()
-}
-
 /// Runs blocking store work off the runtime.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, GraphError> + Send + 'static,
 ) -> Result<T, PullError> {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(result) => result.map_err(PullError::from),
-        Err(e) => Err(PullError::Other(format!("layer work failed: {e}"))),
-    }
+    super::util::blocking(f).await.map_err(PullError::from)
 }
 
 /// Fetches and stores every layer the store lacks.
@@ -301,9 +294,9 @@ async fn fetch_layers(
     let mut missing = Vec::new();
     for (i, layer) in layers.iter().enumerate() {
         if store.layers().exists(&chains[i]) {
-            progress.progress(&short(&layer.digest), "Already exists", ProgressDetail::default()).await;
+            progress.progress(&short_id(&layer.digest), "Already exists", ProgressDetail::default()).await;
         } else {
-            progress.progress(&short(&layer.digest), "Pulling fs layer", ProgressDetail::default()).await;
+            progress.progress(&short_id(&layer.digest), "Pulling fs layer", ProgressDetail::default()).await;
             missing.push(i);
         }
     }
@@ -340,7 +333,7 @@ async fn fetch_layers(
             let Some(layer) = staged.remove(&i) else { continue };
             let s = store.clone();
             blocking(move || s.layers().commit(layer)).await?;
-            progress.progress(&short(&layers[i].digest), "Pull complete", ProgressDetail::default()).await;
+            progress.progress(&short_id(&layers[i].digest), "Pull complete", ProgressDetail::default()).await;
         }
     } else {
         for i in missing {
@@ -348,7 +341,7 @@ async fn fetch_layers(
             let staged = fetch_one(repo, progress, &store, &layers[i], parent, &diff_ids[i]).await?;
             let s = store.clone();
             blocking(move || s.layers().commit(staged)).await?;
-            progress.progress(&short(&layers[i].digest), "Pull complete", ProgressDetail::default()).await;
+            progress.progress(&short_id(&layers[i].digest), "Pull complete", ProgressDetail::default()).await;
         }
     }
     Ok(())
@@ -363,7 +356,7 @@ async fn fetch_one(
     parent: Option<String>,
     diff_id: &str,
 ) -> Result<StagedLayer, PullError> {
-    let id = short(&layer.digest);
+    let id = short_id(&layer.digest);
     let (length, stream) = repo.blob(&layer.digest).await?;
     let total = if layer.size > 0 { layer.size } else { length.unwrap_or(0) as i64 };
     let mut counter = ByteCounter::new(progress.clone(), &id, "Downloading", total);

@@ -22,6 +22,7 @@ use super::ImageService;
 use super::distribution::{DistributionMetadata, KnownBlob};
 use super::events::log_image_event;
 use super::progress::{self, ByteCounter, Progress};
+use super::util::short_id;
 use crate::layers::LayerStore;
 use crate::{Graph, GraphError};
 
@@ -142,7 +143,7 @@ async fn push_tags(
             chain = Some(id);
         }
         for (_, diff_id) in jobs.iter().rev() {
-            progress.progress(&short(diff_id), "Preparing", ProgressDetail::default()).await;
+            progress.progress(&short_id(diff_id), "Preparing", ProgressDetail::default()).await;
         }
         let mut layers = Vec::with_capacity(jobs.len());
         for (chain_id, diff_id) in &jobs {
@@ -178,10 +179,6 @@ async fn push_tags(
     Ok(())
 }
 
-fn short(digest: &str) -> String {
-    digest.trim_start_matches("sha256:").chars().take(12).collect()
-}
-
 /// Makes sure the registry has one layer; returns its descriptor.
 async fn push_layer(
     graph: &Arc<Graph>,
@@ -192,7 +189,7 @@ async fn push_layer(
     chain_id: &str,
     diff_id: &str,
 ) -> Result<Descriptor, PushError> {
-    let id = short(diff_id);
+    let id = short_id(diff_id);
     let known: Vec<KnownBlob> =
         distribution.get(diff_id).into_iter().filter(|k| k.registry == reference.domain).collect();
     for blob in &known {
@@ -293,10 +290,6 @@ fn compress_layer(
     std::io::copy(&mut tar, &mut gz).map_err(|e| GraphError::io(file.path(), e))?;
     let mut hashing = gz.finish().map_err(|e| GraphError::io(file.path(), e))?;
     hashing.flush().map_err(|e| GraphError::io(file.path(), e))?;
-    let digest = format!("sha256:{}", hex(&hashing.hasher.finalize()));
+    let digest = format!("sha256:{:x}", hashing.hasher.finalize());
     Ok((file, digest, hashing.size))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

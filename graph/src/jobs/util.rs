@@ -4,14 +4,9 @@
 
 use std::io::{self, BufRead, BufReader, Read};
 
-use sha2::{Digest, Sha256};
-
 use crate::error::{GraphError, Result};
 
-/// `sha256:<hex>` of bytes.
-pub fn sha256_digest(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
-}
+pub use registry::digest::sha256_digest;
 
 /// The hex part of an ID (`sha256:` removed).
 pub fn hex(id: &str) -> &str {
