@@ -3,16 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use engine::{Engine, EngineError, ErrorKind, Job, Status, names};
+use engine::names::{self, env};
+use engine::{Engine, EngineError, ErrorKind, Job, Status};
 
 use crate::auth::AuthConfig;
 use crate::client::Service;
 use crate::search::DEFAULT_LIMIT;
 
-/// The job env key carrying the AuthConfig JSON.
-pub const ENV_AUTH_CONFIG: &str = "authConfig";
-/// The job env key carrying `X-Meta-*` headers (JSON map → list).
-pub const ENV_META_HEADERS: &str = "metaHeaders";
 /// The job env key with the number of search results wanted.
 pub const ENV_LIMIT: &str = "limit";
 
@@ -29,12 +26,12 @@ pub fn install(eng: &Engine, service: Service) -> Result<(), EngineError> {
 
 /// `metaHeaders` as header pairs; unreadable means none.
 pub fn meta_headers(job: &Job) -> Vec<(String, String)> {
-    let map: BTreeMap<String, Vec<String>> = job.getenv_json(ENV_META_HEADERS).ok().flatten().unwrap_or_default();
+    let map: BTreeMap<String, Vec<String>> = job.getenv_json(env::META_HEADERS).ok().flatten().unwrap_or_default();
     map.into_iter().flat_map(|(k, vs)| vs.into_iter().map(move |v| (k.clone(), v))).collect()
 }
 
 async fn auth(job: Job, service: Service) -> Status {
-    let config = AuthConfig::from_json_lenient(&job.getenv(ENV_AUTH_CONFIG));
+    let config = AuthConfig::from_json_lenient(&job.getenv(env::AUTH_CONFIG));
     match service.login(&config).await {
         Ok(()) => match job.print(LOGIN_SUCCEEDED).await {
             Ok(()) => Status::OK,
@@ -58,7 +55,7 @@ async fn search(job: Job, service: Service) -> Status {
         Ok(n @ 1..=100) => n,
         _ => return job.fail(ErrorKind::BadParameter, format!("Limit {limit} is outside the range of [1, 100]")).await,
     };
-    let config = AuthConfig::from_json_lenient(&job.getenv(ENV_AUTH_CONFIG));
+    let config = AuthConfig::from_json_lenient(&job.getenv(env::AUTH_CONFIG));
     let results = match service.search(term, limit, &config, &meta_headers(&job)).await {
         Ok(results) => results,
         Err(e) => return job.fail(e.kind(), e).await,
@@ -90,7 +87,7 @@ mod tests {
     async fn meta_headers_from_env() {
         let eng = Engine::new();
         let job = eng.job("x", Vec::<String>::new());
-        job.setenv(ENV_META_HEADERS, r#"{"X-Meta-A":["1","2"],"X-Meta-B":["3"]}"#);
+        job.setenv(env::META_HEADERS, r#"{"X-Meta-A":["1","2"],"X-Meta-B":["3"]}"#);
         assert_eq!(
             meta_headers(&job),
             [
@@ -99,7 +96,7 @@ mod tests {
                 ("X-Meta-B".into(), "3".into())
             ]
         );
-        job.setenv(ENV_META_HEADERS, "not json");
+        job.setenv(env::META_HEADERS, "not json");
         assert!(meta_headers(&job).is_empty());
     }
 }

@@ -12,7 +12,7 @@
 //! `Downloading`, `Verifying Checksum`, `Download complete`, `Extracting`,
 //! `Pull complete`, `Digest:`, `Status:`), which today's clients render.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::Read;
 use std::sync::{Arc, OnceLock};
 
@@ -77,7 +77,7 @@ pub async fn pull(service: ImageService, job: Job) -> Status {
         Err(e) => return job.fail(ErrorKind::BadParameter, e).await,
     };
     let auth = AuthConfig::from_json_lenient(&job.getenv(engine::names::env::AUTH_CONFIG));
-    let meta = meta_headers(&job);
+    let meta = registry::jobs::meta_headers(&job);
 
     // One pull per name:tag at a time; a second client waits for the first
     // and then finds the image up to date, as in Docker 1.2.
@@ -174,12 +174,6 @@ fn familiar(reference: &Reference) -> String {
         Some(d) => format!("{}@{d}", reference.local_name()),
         None => format!("{}:{}", reference.local_name(), reference.tag_or_latest()),
     }
-}
-
-fn meta_headers(job: &Job) -> Vec<(String, String)> {
-    let map: BTreeMap<String, Vec<String>> =
-        job.getenv_json(engine::names::env::META_HEADERS).ok().flatten().unwrap_or_default();
-    map.into_iter().flat_map(|(k, vs)| vs.into_iter().map(move |v| (k.clone(), v))).collect()
 }
 
 async fn pull_reference(

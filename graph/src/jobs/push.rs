@@ -7,7 +7,6 @@
 //! layer's tar (byte-identical to the one registered, so its diff ID holds)
 //! gzip'd to a temp file, hashed, and uploaded.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -67,10 +66,7 @@ pub async fn push(service: ImageService, job: Job) -> Status {
         reference.tag = Some(tag);
     }
     let auth = AuthConfig::from_json_lenient(&job.getenv(engine::names::env::AUTH_CONFIG));
-    let meta: BTreeMap<String, Vec<String>> =
-        job.getenv_json(engine::names::env::META_HEADERS).ok().flatten().unwrap_or_default();
-    let meta: Vec<(String, String)> =
-        meta.into_iter().flat_map(|(k, vs)| vs.into_iter().map(move |v| (k.clone(), v))).collect();
+    let meta = registry::jobs::meta_headers(&job);
 
     let local = reference.local_name();
     let tags: Vec<(String, String)> = match &reference.tag {
