@@ -2,8 +2,8 @@
 //! graph, because only the daemon knows which containers use an image; the
 //! untag/delete/prune rules are `graph::jobs::delete_image`'s.
 
-use engine::names::{self, env};
 use engine::{Job, Status};
+use graph::jobs::events::log_image_event;
 use graph::jobs::{DeleteOptions, delete_image};
 use runconfig::image::DeleteItem;
 
@@ -34,11 +34,7 @@ pub async fn image_delete(daemon: Daemon, job: Job) -> Status {
             DeleteItem::Untagged(name) => ("untag", name),
             DeleteItem::Deleted(id) => ("delete", id),
         };
-        let log = job.engine().job(names::LOG, [action, id.as_str(), ""]);
-        log.setenv(env::EVENT_TYPE, "image");
-        if let Err(e) = log.run().await {
-            tracing::debug!("image event {action} {id} not logged: {e}");
-        }
+        log_image_event(&job, action, id, id).await;
     }
     match serde_json::to_vec(&items) {
         Ok(body) => match job.print(body).await {
