@@ -22,8 +22,9 @@ use crate::pidfile::Pidfile;
 use crate::runtime::Runtime;
 use crate::store::ContainerStore;
 use crate::{
-    DaemonError, attach, create, delete, exec, exec_start, image_delete, info, inspect, kill, lifecycle, list, logs,
-    pause, rename, resize, restart, start, stop, sysinfo, top, wait,
+    DaemonError, archive, attach, changes, commit, create, delete, exec, exec_start, export, image_delete, info,
+    inspect, kill, lifecycle, list, logs, pause, rename, resize, restart, start, stats, stop, sysinfo, top, update,
+    wait,
 };
 
 /// The state directories under the root (`-g`).
@@ -187,6 +188,24 @@ impl Daemon {
         eng.register(names::exec::INSPECT, move |job| exec::exec_inspect(daemon.clone(), job))?;
         let daemon = self.clone();
         eng.register(names::exec::RESIZE, move |job| exec::exec_resize(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::STATS, move |job| stats::stats(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::UPDATE, move |job| update::update(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::CHANGES, move |job| changes::changes(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::EXPORT, move |job| export::export(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::COPY, move |job| archive::copy(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::ARCHIVE_STAT, move |job| archive::archive_stat(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::ARCHIVE_GET, move |job| archive::archive_get(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::ARCHIVE_PUT, move |job| archive::archive_put(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(jobs::COMMIT, move |job| commit::commit(daemon.clone(), job))?;
         lifecycle::install(self);
         Ok(())
     }

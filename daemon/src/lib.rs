@@ -8,9 +8,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod archive;
 pub mod atomic;
 mod attach;
+mod changes;
 mod command;
+mod commit;
 pub mod config;
 pub mod container;
 mod create;
@@ -20,6 +23,7 @@ pub mod error;
 mod events;
 mod exec;
 mod exec_start;
+mod export;
 mod image_delete;
 mod info;
 mod inspect;
@@ -38,10 +42,12 @@ mod resize;
 mod restart;
 pub mod runtime;
 mod start;
+mod stats;
 mod stop;
 pub mod store;
 pub mod sysinfo;
 mod top;
+mod update;
 mod wait;
 
 use std::path::PathBuf;

@@ -103,22 +103,19 @@ fn bad_requests_get_clear_errors_and_the_daemon_keeps_serving() {
         assert_eq!(got, status, "{method} {path}: {answer}");
         assert!(answer.contains(text), "{method} {path}: {answer}");
     }
-    let (status, body) = d.http("GET", "/v1.24/containers/x/changes", "");
+    let (status, body) = d.http("GET", "/v1.24/volumes/x", "");
     assert_eq!(status, 501, "routes whose subsystem has not landed say so: {body}");
-    assert!(body.contains("no handler is registered for job 'container_changes'"), "{body}");
+    assert!(body.contains("no handler is registered for job 'volume_inspect'"), "{body}");
 
     // Still serving, and still answering clients.
     let out = d.client(&["version"]);
     assert!(out.status.success());
     if require(REAL_CLI, "the docker CLI v28") {
-        let out = d.real_cli(&["diff", "x"]);
+        let out = d.real_cli(&["volume", "inspect", "x"]);
         assert_eq!(out.status.code(), Some(1));
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "one line: {err}");
-        assert!(
-            err.starts_with("Error response from daemon: GET /containers/x/changes is not implemented yet"),
-            "{err}"
-        );
+        assert!(err.contains("Error response from daemon: GET /volumes/x is not implemented yet"), "{err}");
     }
 }
 

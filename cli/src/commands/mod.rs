@@ -12,9 +12,12 @@
 
 mod args;
 mod attach;
+mod commit;
+mod cp;
 mod create;
 mod events;
 mod exec;
+mod filesystem;
 mod format;
 mod history;
 mod images;
@@ -23,6 +26,7 @@ mod info;
 mod inspect;
 mod lifecycle;
 mod login;
+mod port;
 mod progress;
 mod ps;
 mod pull;
@@ -33,8 +37,10 @@ mod run;
 mod runflags;
 mod save_load;
 mod search;
+mod stats;
 mod tag;
 mod template;
+mod update;
 mod version;
 
 use futures_util::future::LocalBoxFuture;
@@ -64,9 +70,13 @@ macro_rules! command {
 /// Every command, in `docker help` order.
 pub static COMMANDS: &[Command] = &[
     command!("attach", "Attach to a running container", attach::cmd_attach),
+    command!("commit", "Create a new image from a container's changes", commit::cmd_commit),
+    command!("cp", "Copy files/folders between a container and the local filesystem", cp::cmd_cp),
     command!("create", "Create a new container", create::cmd_create),
+    command!("diff", "Inspect changes on a container's filesystem", filesystem::cmd_diff),
     command!("events", "Get real time events from the server", events::cmd_events),
     command!("exec", "Run a command in a running container", exec::cmd_exec),
+    command!("export", "Stream the contents of a container as a tar archive", filesystem::cmd_export),
     command!("history", "Show the history of an image", history::cmd_history),
     command!("images", "List images", images::cmd_images),
     command!("import", "Create a new filesystem image from the contents of a tarball", import::cmd_import),
@@ -78,6 +88,7 @@ pub static COMMANDS: &[Command] = &[
     command!("logout", "Log out from a Docker registry server", login::cmd_logout),
     command!("logs", "Fetch the logs of a container", attach::cmd_logs),
     command!("pause", "Pause all processes within a container", lifecycle::cmd_pause),
+    command!("port", "Lookup the public-facing port that is NAT-ed to PRIVATE_PORT", port::cmd_port),
     command!("ps", "List containers", ps::cmd_ps),
     command!("pull", "Pull an image or a repository from a Docker registry server", pull::cmd_pull),
     command!("push", "Push an image or a repository to a Docker registry server", pull::cmd_push),
@@ -89,10 +100,12 @@ pub static COMMANDS: &[Command] = &[
     command!("save", "Save an image to a tar archive", save_load::cmd_save),
     command!("search", "Search for an image on the Docker Hub", search::cmd_search),
     command!("start", "Start a stopped container", run::cmd_start),
+    command!("stats", "Display a live stream of one or more containers' resource usage statistics", stats::cmd_stats),
     command!("stop", "Stop a running container", lifecycle::cmd_stop),
     command!("tag", "Tag an image into a repository", tag::cmd_tag),
     command!("top", "Lookup the running processes of a container", lifecycle::cmd_top),
     command!("unpause", "Unpause a paused container", lifecycle::cmd_unpause),
+    command!("update", "Update configuration of one or more containers", update::cmd_update),
     command!("version", "Show the Docker version information", version::cmd_version),
     command!("wait", "Block until a container stops, then print its exit code", lifecycle::cmd_wait),
 ];
