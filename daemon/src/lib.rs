@@ -48,6 +48,7 @@ pub mod store;
 pub mod sysinfo;
 mod top;
 mod update;
+mod volumes;
 mod wait;
 
 use std::path::PathBuf;

@@ -1,0 +1,2 @@
+//! Volumes: anonymous volumes under `<root>/volumes`, binds and
+//! `--volumes-from` (being written).
