@@ -46,19 +46,53 @@ pub struct Applied {
 /// end, writing the tar-split record to `split`. On error `dest` is left
 /// half-written: the caller throws it away.
 pub fn apply_layer(src: &mut dyn Read, dest: &Path, format: WhiteoutFormat, split: &mut dyn Write) -> Result<Applied> {
+    run(src, dest, Target::Layer(format), split)
+}
+
+/// Options of [`extract_into`] (dockerd's `TarOptions` for `docker cp`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExtractOptions {
+    /// Refuse to replace a directory with a non-directory or the reverse.
+    pub no_overwrite_dir_non_dir: bool,
+}
+
+/// Extracts the tar `src` into the existing directory `dest` (`docker cp`
+/// into a container, dockerd's `Untar`): the same traversal checks as
+/// layers, but `.wh.` names are plain files and what `dest` already holds
+/// is the container's own: a symlink or file met as a parent is an error,
+/// never followed and never replaced. Entries before a failing one stay
+/// written, as with dockerd.
+pub fn extract_into(src: &mut dyn Read, dest: &Path, options: ExtractOptions) -> Result<Applied> {
+    run(src, dest, Target::Dir(options), &mut io::sink())
+}
+
+fn run(src: &mut dyn Read, dest: &Path, target: Target, split: &mut dyn Write) -> Result<Applied> {
+    let what = match target {
+        Target::Layer(_) => "the layer tar",
+        Target::Dir(_) => "the tar",
+    };
     let rec = Recorder::new(src, split).map_err(|e| GraphError::io(dest, e))?;
-    let mut ctx = Apply { dest, format, created: HashSet::new(), dir_times: Vec::new(), size: 0 };
+    let mut ctx = Apply { dest, target, created: HashSet::new(), dir_times: Vec::new(), size: 0 };
     {
         let mut archive = tar::Archive::new(&rec);
-        let entries = archive.entries().map_err(|e| bad(format!("reading the layer tar: {e}")))?;
+        let entries = archive.entries().map_err(|e| bad(format!("reading {what}: {e}")))?;
         for entry in entries {
-            let mut entry = entry.map_err(|e| bad(format!("reading the layer tar: {e}")))?;
+            let mut entry = entry.map_err(|e| bad(format!("reading {what}: {e}")))?;
             ctx.entry(&mut entry, &rec)?;
         }
     }
-    let diff_id = rec.finish().map_err(|e| bad(format!("reading the layer tar: {e}")))?;
+    let diff_id = rec.finish().map_err(|e| bad(format!("reading {what}: {e}")))?;
     ctx.finish()?;
     Ok(Applied { diff_id, size: ctx.size })
+}
+
+/// What a tar is applied to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// A layer directory of this whiteout format.
+    Layer(WhiteoutFormat),
+    /// A directory of a container (`docker cp`).
+    Dir(ExtractOptions),
 }
 
 fn bad(msg: String) -> GraphError {
@@ -87,7 +121,7 @@ pub(crate) fn clean(raw: &[u8]) -> Result<PathBuf> {
 
 struct Apply<'a> {
     dest: &'a Path,
-    format: WhiteoutFormat,
+    target: Target,
     /// Paths (relative) this layer wrote; everything else in `dest` came
     /// from a lower layer (vfs only).
     created: HashSet<PathBuf>,
@@ -116,8 +150,10 @@ impl Apply<'_> {
         let meta = self.meta(entry, &shown)?;
 
         let name = rel.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default();
-        if name.starts_with(WHITEOUT_PREFIX.as_bytes()) {
-            return self.whiteout(&rel, &name, &meta);
+        if let Target::Layer(format) = self.target
+            && name.starts_with(WHITEOUT_PREFIX.as_bytes())
+        {
+            return self.whiteout(format, &rel, &name, &meta);
         }
         if rel.as_os_str().is_empty() {
             // The root entry (`./`): only its metadata applies.
@@ -249,7 +285,7 @@ impl Apply<'_> {
             match fs::symlink_metadata(&full) {
                 Ok(m) if m.is_dir() => {}
                 Ok(m) => {
-                    if self.created.contains(&cur) {
+                    if self.created.contains(&cur) || matches!(self.target, Target::Dir(_)) {
                         let why = if m.file_type().is_symlink() {
                             "would write outside the layer through a symlink (breakout)"
                         } else {
@@ -277,8 +313,20 @@ impl Apply<'_> {
     /// directories (then they merge).
     fn clear_target(&mut self, rel: &Path, new_is_dir: bool) -> Result<()> {
         let full = self.dest.join(rel);
+        let no_overwrite = matches!(self.target, Target::Dir(o) if o.no_overwrite_dir_non_dir);
         match fs::symlink_metadata(&full) {
             Ok(m) if m.is_dir() && new_is_dir => Ok(()),
+            // dockerd's texts.
+            Ok(m) if no_overwrite && m.is_dir() => Err(bad(format!(
+                "cannot overwrite directory {:?} with non-directory {:?}",
+                full.display().to_string(),
+                self.dest.display().to_string()
+            ))),
+            Ok(_) if no_overwrite && new_is_dir => Err(bad(format!(
+                "cannot overwrite non-directory {:?} with directory {:?}",
+                full.display().to_string(),
+                self.dest.display().to_string()
+            ))),
             Ok(m) if m.is_dir() => {
                 self.created.retain(|p| !p.starts_with(rel));
                 fs::remove_dir_all(&full).map_err(|e| GraphError::io(&full, e))
@@ -319,12 +367,12 @@ impl Apply<'_> {
         }
     }
 
-    fn whiteout(&mut self, rel: &Path, name: &[u8], meta: &Meta) -> Result<()> {
+    fn whiteout(&mut self, format: WhiteoutFormat, rel: &Path, name: &[u8], meta: &Meta) -> Result<()> {
         let parent = rel.parent().unwrap_or(Path::new("")).to_path_buf();
         if name == WHITEOUT_OPAQUE.as_bytes() {
             self.ensure_parents(rel)?;
             let dir = self.dest.join(&parent);
-            return match self.format {
+            return match format {
                 WhiteoutFormat::Overlay => {
                     xattr::set(&dir, OVERLAY_OPAQUE_XATTR, b"y").map_err(|e| GraphError::io(&dir, e))
                 }
@@ -341,7 +389,7 @@ impl Apply<'_> {
         self.ensure_parents(&hidden)?;
         self.clear_target(&hidden, false)?;
         self.created.remove(&hidden);
-        if self.format == WhiteoutFormat::Overlay {
+        if format == WhiteoutFormat::Overlay {
             let full = self.dest.join(&hidden);
             nix::sys::stat::mknod(&full, SFlag::S_IFCHR, Mode::empty(), 0)
                 .map_err(|e| GraphError::io(&full, e.into()))?;

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -182,7 +182,7 @@ fn copy_changes(layer: &Path, parent: Option<&Path>, rel: &Path, out: &mut Vec<C
 /// Writes the layer tar of `layer`'s changes against `parent` to `out`:
 /// whiteouts as `.wh.<name>`, opaque directories as `.wh..wh..opq`.
 pub fn export_diff(layer: &Path, format: WhiteoutFormat, parent: Option<&Path>, out: &mut dyn Write) -> Result<()> {
-    let mut w = TarWriter { builder: tar::Builder::new(out), links: HashMap::new(), root: layer.to_path_buf() };
+    let mut w = TarWriter::new(layer, None, out);
     match format {
         WhiteoutFormat::Overlay => export_overlay(&mut w, Path::new(""))?,
         WhiteoutFormat::Copy => {
@@ -196,7 +196,7 @@ pub fn export_diff(layer: &Path, format: WhiteoutFormat, parent: Option<&Path>, 
             }
         }
     }
-    w.builder.finish().map_err(|e| GraphError::io(layer, e))
+    w.finish()
 }
 
 fn export_overlay(w: &mut TarWriter<'_>, rel: &Path) -> Result<()> {
@@ -220,14 +220,57 @@ fn export_overlay(w: &mut TarWriter<'_>, rel: &Path) -> Result<()> {
     Ok(())
 }
 
-struct TarWriter<'a> {
+/// Writes entries read from under `root` into a tar.
+pub(crate) struct TarWriter<'a> {
     builder: tar::Builder<&'a mut dyn Write>,
-    /// First path seen of each multiply-linked inode: later ones are links.
+    /// First entry name of each multiply-linked inode: later ones are links.
     links: HashMap<(u64, u64), PathBuf>,
     root: PathBuf,
+    /// The name `root` itself gets, its contents named below it (a copied
+    /// resource); `None`: entries are named relative to `root`.
+    prefix: Option<PathBuf>,
 }
 
-impl TarWriter<'_> {
+impl<'a> TarWriter<'a> {
+    pub(crate) fn new(root: &Path, prefix: Option<PathBuf>, out: &'a mut dyn Write) -> Self {
+        Self { builder: tar::Builder::new(out), links: HashMap::new(), root: root.to_path_buf(), prefix }
+    }
+
+    /// The entry name of `rel`.
+    fn name(&self, rel: &Path) -> PathBuf {
+        match &self.prefix {
+            Some(p) if rel.as_os_str().is_empty() => p.clone(),
+            Some(p) => p.join(rel),
+            None => rel.to_path_buf(),
+        }
+    }
+
+    /// `rel` and, for a directory (not a symlink to one), all below it.
+    pub(crate) fn walk(&mut self, rel: &Path) -> Result<()> {
+        let full = self.root.join(rel);
+        let m = fs::symlink_metadata(&full).map_err(|e| GraphError::io(&full, e))?;
+        self.entry(rel)?;
+        if m.is_dir() { self.walk_children(rel) } else { Ok(()) }
+    }
+
+    /// Everything below the directory `rel`, in name order.
+    pub(crate) fn walk_children(&mut self, rel: &Path) -> Result<()> {
+        for name in sorted_children(&self.root.join(rel))? {
+            let child = rel.join(&name);
+            // Something the container removed meanwhile is simply absent.
+            if lstat(&self.root.join(&child))?.is_some() {
+                self.walk(&child)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the archive.
+    pub(crate) fn finish(mut self) -> Result<()> {
+        let root = self.root.clone();
+        self.builder.finish().map_err(|e| GraphError::io(root, e))
+    }
+
     fn whiteout(&mut self, rel: &Path) -> Result<()> {
         let name = rel.file_name().map(|n| n.as_bytes().to_vec()).unwrap_or_default();
         let mut wh = WHITEOUT_PREFIX.as_bytes().to_vec();
@@ -259,7 +302,8 @@ impl TarWriter<'_> {
     }
 
     fn append(&mut self, h: &mut tar::Header, rel: &Path, data: impl io::Read) -> Result<()> {
-        self.builder.append_data(h, rel, data).map_err(|e| GraphError::io(self.root.join(rel), e))
+        let name = self.name(rel);
+        self.builder.append_data(h, name, data).map_err(|e| GraphError::io(self.root.join(rel), e))
     }
 
     fn entry(&mut self, rel: &Path) -> Result<()> {
@@ -292,12 +336,13 @@ impl TarWriter<'_> {
         h.set_mtime(u64::try_from(m.mtime()).unwrap_or(0));
         h.set_size(0);
 
+        let name = self.name(rel);
         if !ft.is_dir() && m.nlink() > 1 {
             if let Some(first) = self.links.get(&(m.dev(), m.ino())).cloned() {
                 h.set_entry_type(tar::EntryType::Link);
-                return self.builder.append_link(&mut h, rel, &first).map_err(io_err);
+                return self.builder.append_link(&mut h, &name, &first).map_err(io_err);
             }
-            self.links.insert((m.dev(), m.ino()), rel.to_path_buf());
+            self.links.insert((m.dev(), m.ino()), name.clone());
         }
         if ft.is_dir() {
             h.set_entry_type(tar::EntryType::Directory);
@@ -306,11 +351,14 @@ impl TarWriter<'_> {
             h.set_entry_type(tar::EntryType::Regular);
             h.set_size(m.len());
             let file = fs::File::open(&full).map_err(io_err)?;
-            self.append(&mut h, rel, file)
+            // A running container may grow or shrink the file meanwhile:
+            // exactly the header's size goes out, or the tar is corrupt.
+            let exact = file.take(m.len()).chain(io::repeat(0)).take(m.len());
+            self.append(&mut h, rel, exact)
         } else if ft.is_symlink() {
             h.set_entry_type(tar::EntryType::Symlink);
             let target = fs::read_link(&full).map_err(io_err)?;
-            self.builder.append_link(&mut h, rel, &target).map_err(io_err)
+            self.builder.append_link(&mut h, &name, &target).map_err(io_err)
         } else if ft.is_char_device() || ft.is_block_device() {
             let kind = if ft.is_char_device() { tar::EntryType::Char } else { tar::EntryType::Block };
             h.set_entry_type(kind);
