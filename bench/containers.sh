@@ -1,0 +1,366 @@
+#!/usr/bin/env bash
+# Container figures of our daemon (`docker -d`, release build) against
+# Debian's dockerd 20.10, side by side on this machine in one run, the same
+# docker CLI v28 driving both, the same busybox image (Debian's static
+# busybox imported into each):
+#   1. `docker run --rm busybox true`, wall time (hyperfine); the floor is
+#      `crun run` of the same rootfs as an OCI bundle (`runc run` on hosts
+#      where crun refuses the cgroup set-up);
+#   2. `docker ps -a` with 200 containers (hyperfine), and the daemon's own
+#      time for GET /containers/json?all=1 (curl time_total);
+#   3. 20 concurrent `docker run -d busybox sleep 600`, from launch until
+#      all 20 CLIs have returned (each returns once its container runs);
+#   4. the daemon's resident memory with 50 containers running (VmRSS of the
+#      daemon process, and of its whole process tree: for dockerd that adds
+#      containerd and one shim per container; for ours, one small monitor
+#      per container).
+# Networking is off for both (-b none / --bridge none, no iptables). Prints a
+# markdown table and writes it to bench/results/containers-latest.md (raw
+# figures and logs go to bench/results/containers-raw/). See bench/README.md.
+#
+# Knobs (environment):
+#   BENCH_RUN_RUNS=30         hyperfine --runs for `docker run --rm` and the floor
+#   BENCH_PS_COUNT=200        containers for the `docker ps -a` figure
+#   BENCH_PS_RUNS=30          hyperfine --runs for `docker ps -a`
+#   BENCH_CONCURRENT=20       containers started at once for figure 3
+#   BENCH_CONCURRENT_ROUNDS=3 rounds of figure 3 (alternating; medians)
+#   BENCH_RSS_COUNT=50        running containers for the RSS figure
+#   BENCH_SKIP_BUILD=1        use target/release/docker as it is (no cargo build)
+#   BENCH_OURS=path           our binary (default: target/release/docker)
+set -euo pipefail
+unset DEBUG RUST_LOG
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+RUN_RUNS=${BENCH_RUN_RUNS:-30}
+PS_COUNT=${BENCH_PS_COUNT:-200}
+PS_RUNS=${BENCH_PS_RUNS:-30}
+CONCURRENT=${BENCH_CONCURRENT:-20}
+CONCURRENT_ROUNDS=${BENCH_CONCURRENT_ROUNDS:-3}
+RSS_COUNT=${BENCH_RSS_COUNT:-50}
+OURS=${BENCH_OURS:-$REPO/target/release/docker}
+CLI=/usr/local/bin/docker
+RESULTS=$HERE/results
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+[[ $(id -u) == 0 ]] || die "run as root (both daemons need it)"
+[[ -x $CLI ]] || die "the docker CLI v28 is expected at $CLI"
+
+# --- tools -----------------------------------------------------------------
+need=()
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v containerd >/dev/null || need+=(containerd)
+command -v crun >/dev/null || need+=(crun)
+command -v hyperfine >/dev/null || need+=(hyperfine)
+command -v curl >/dev/null || need+=(curl)
+command -v python3 >/dev/null || need+=(python3)
+[[ -x /bin/busybox ]] || need+=(busybox-static)
+if ((${#need[@]})); then
+    log "installing ${need[*]} with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if [[ -z ${BENCH_SKIP_BUILD:-} && -z ${BENCH_OURS:-} ]]; then
+    log "cargo build --release -p cli"
+    (cd "$REPO" && cargo build --release -p cli)
+fi
+[[ -x $OURS ]] || die "$OURS is missing (build with: cargo build --release -p cli)"
+
+# --- scratch space and clean-up ----------------------------------------------
+WORK=$(mktemp -d /tmp/docker-containers-bench.XXXXXX)
+DATA=$WORK/data
+mkdir -p "$DATA" "$RESULTS"
+declare -A PID SOCK
+
+descendants() {
+    local p c
+    for p in $(pgrep -P "$1" 2>/dev/null || true); do
+        echo "$p"
+        for c in $(descendants "$p"); do echo "$c"; done
+    done
+}
+
+# SIGTERM to $1, up to 30 s (both daemons stop their containers first),
+# then SIGKILL to it and whatever of its tree is left.
+stop_tree() {
+    local top=$1 kids=() i
+    mapfile -t kids < <(descendants "$top")
+    kill -TERM "$top" 2>/dev/null || true
+    for ((i = 0; i < 3000; i++)); do
+        kill -0 "$top" 2>/dev/null || break
+        sleep 0.01
+    done
+    kill -KILL "$top" 2>/dev/null || true
+    wait "$top" 2>/dev/null || true
+    for i in "${kids[@]}"; do kill -KILL "$i" 2>/dev/null || true; done
+}
+
+remove_state() {
+    local dir=$1 m
+    for m in $(awk -v w="$dir/" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r); do
+        umount -R "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+    done
+    rm -rf "$dir"
+}
+
+cleanup() {
+    local rc=$? which pid
+    set +e
+    for which in "${!PID[@]}"; do
+        "$CLI" -H "unix://${SOCK[$which]}" ps -aq 2>/dev/null | xargs -r "$CLI" -H "unix://${SOCK[$which]}" rm -f >/dev/null 2>&1
+        stop_tree "${PID[$which]}"
+    done
+    for pid in $(pgrep -f -- "$WORK/" 2>/dev/null); do
+        [[ $pid == "$$" ]] || kill -KILL "$pid" 2>/dev/null
+    done
+    crun --root "$WORK/crun" delete -f floor >/dev/null 2>&1
+    runc --root "$WORK/crun" delete -f floor >/dev/null 2>&1
+    if [[ -d $DATA ]]; then
+        rm -rf "$RESULTS/containers-raw"
+        mkdir -p "$RESULTS/containers-raw"
+        cp -r "$DATA/." "$RESULTS/containers-raw/" 2>/dev/null
+        for which in ours dockerd; do
+            cp "$WORK/$which/daemon.log" "$RESULTS/containers-raw/$which.log" 2>/dev/null
+        done
+    fi
+    remove_state "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+now() { date +%s.%N; }
+
+# Starts daemon $1 ("ours" or "dockerd") under $WORK/$1 and waits for
+# /_ping on its socket; PID[$1], SOCK[$1].
+start_daemon() {
+    local which=$1 dir=$WORK/$1 i
+    mkdir -p "$dir"
+    case $which in
+    ours)
+        "$OURS" -d -H "unix://$dir/docker.sock" -g "$dir/root" -p "$dir/docker.pid" -b none --iptables=false \
+            </dev/null >"$dir/daemon.log" 2>&1 &
+        ;;
+    dockerd)
+        echo '{}' >"$dir/daemon.json"
+        dockerd --config-file "$dir/daemon.json" --bridge none --iptables=false --ip-masq=false \
+            --data-root "$dir/root" --exec-root "$dir/exec" -H "unix://$dir/docker.sock" \
+            --pidfile "$dir/docker.pid" </dev/null >"$dir/daemon.log" 2>&1 &
+        ;;
+    esac
+    PID[$which]=$!
+    SOCK[$which]=$dir/docker.sock
+    for ((i = 0; i < 600; i++)); do
+        [[ $(curl -s --max-time 1 --unix-socket "$dir/docker.sock" http://localhost/_ping 2>/dev/null) == OK ]] && return 0
+        kill -0 "${PID[$which]}" 2>/dev/null || break
+        sleep 0.05
+    done
+    die "$which does not answer /_ping (log: $(tail -n 5 "$dir/daemon.log"))"
+}
+
+dk() { local which=$1; shift; "$CLI" -H "unix://${SOCK[$which]}" "$@"; }
+
+# Removes every container of daemon $1 (not timed).
+clear_containers() {
+    dk "$1" ps -aq | xargs -r -n 50 "$CLI" -H "unix://${SOCK[$1]}" rm -f >/dev/null
+    [[ -z $(dk "$1" ps -aq) ]] || die "$1 still lists containers after rm -f"
+}
+
+# Resident memory (KiB) of pid $1 alone, and of $1 and all its descendants.
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+tree_rss_kb() {
+    local total=0 p
+    for p in "$1" $(descendants "$1"); do
+        total=$((total + $(awk '/^VmRSS/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+    done
+    echo "$total"
+}
+
+# --- the image and the floor's bundle ----------------------------------------
+ROOTFS=$WORK/rootfs
+mkdir -p "$ROOTFS/bin" "$ROOTFS/etc" "$ROOTFS/tmp" "$ROOTFS/proc" "$ROOTFS/sys" "$ROOTFS/dev"
+cp /bin/busybox "$ROOTFS/bin/busybox"
+for applet in $(/bin/busybox --list); do
+    [[ $applet == busybox ]] || ln -sf busybox "$ROOTFS/bin/$applet"
+done
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ROOTFS/etc/passwd"
+printf 'root:x:0:\n' >"$ROOTFS/etc/group"
+tar -C "$ROOTFS" -cf "$WORK/busybox.tar" .
+
+BUNDLE=$WORK/bundle
+mkdir -p "$BUNDLE" "$WORK/crun"
+(cd "$BUNDLE" && crun spec)
+python3 - "$BUNDLE/config.json" "$ROOTFS" <<'EOF'
+import json, sys
+path, rootfs = sys.argv[1], sys.argv[2]
+spec = json.load(open(path))
+spec["root"] = {"path": rootfs, "readonly": False}
+spec["process"]["args"] = ["true"]
+spec["process"]["terminal"] = False
+json.dump(spec, open(path, "w"), indent=1)
+EOF
+# crun is the floor the issue names, but crun 1.8 refuses a cgroup v1/v2
+# hybrid host ("cgroups in hybrid mode not supported"); runc, the runtime
+# dockerd itself uses, is the floor there.
+FLOOR_RT=crun
+if ! crun --root "$WORK/crun" run --bundle "$BUNDLE" floor 2>"$DATA/crun.err"; then
+    log "crun cannot run here ($(head -n 1 "$DATA/crun.err")): runc is the floor"
+    FLOOR_RT=runc
+    runc --root "$WORK/crun" run --bundle "$BUNDLE" floor || die "runc run of the bundle failed"
+fi
+
+for which in ours dockerd; do
+    start_daemon "$which"
+    dk "$which" import "$WORK/busybox.tar" busybox >/dev/null
+    [[ $(dk "$which" run --rm busybox echo ok) == ok ]] || die "$which cannot run busybox"
+done
+
+{
+    echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "nproc=$(nproc)"
+    echo "kernel=$(uname -sr)"
+    echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+    echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
+    echo "ours=$("$OURS" -v)"
+    echo "ours_commit=$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$REPO" && git diff --quiet HEAD 2>/dev/null || echo ' (+ uncommitted changes)')"
+    echo "dockerd=$(dockerd --version)"
+    echo "cli=$("$CLI" --version)"
+    echo "floor=$($FLOOR_RT --version | head -n 1)"
+    echo "hyperfine=$(hyperfine --version)"
+    echo "run_runs=$RUN_RUNS"
+    echo "ps_count=$PS_COUNT"
+    echo "concurrent=$CONCURRENT"
+    echo "concurrent_rounds=$CONCURRENT_ROUNDS"
+    echo "rss_count=$RSS_COUNT"
+} >"$DATA/machine.env"
+cat "$DATA/machine.env" >&2
+
+# --- 1: docker run --rm busybox true -----------------------------------------
+# Both daemons are up and idle; hyperfine alternates nothing, so each command
+# gets its own warm-up before its runs.
+log "run --rm: $RUN_RUNS runs each"
+hyperfine -N --warmup 3 --runs "$RUN_RUNS" --export-json "$DATA/run-hyperfine.json" \
+    -n ours "$CLI -H unix://${SOCK[ours]} run --rm busybox true" \
+    -n dockerd "$CLI -H unix://${SOCK[dockerd]} run --rm busybox true" \
+    -n floor "$FLOOR_RT --root $WORK/crun run --bundle $BUNDLE floor" >"$DATA/run-hyperfine.txt" 2>&1 ||
+    die "hyperfine failed: $(tail -n 5 "$DATA/run-hyperfine.txt")"
+for which in ours dockerd; do
+    [[ -z $(dk "$which" ps -aq) ]] || die "$which kept a --rm container"
+done
+
+# --- 2: docker ps -a with PS_COUNT containers --------------------------------
+for which in ours dockerd; do
+    log "$which: creating $PS_COUNT containers"
+    seq 1 "$PS_COUNT" | xargs -P 4 -I{} "$CLI" -H "unix://${SOCK[$which]}" create --name "c{}" busybox true >/dev/null
+    n=$(dk "$which" ps -aq | wc -l)
+    ((n == PS_COUNT)) || die "$which lists $n containers, expected $PS_COUNT"
+done
+hyperfine -N --warmup 3 --runs "$PS_RUNS" --export-json "$DATA/ps-hyperfine.json" \
+    -n ours "$CLI -H unix://${SOCK[ours]} ps -a" \
+    -n dockerd "$CLI -H unix://${SOCK[dockerd]} ps -a" >"$DATA/ps-hyperfine.txt" 2>&1 ||
+    die "hyperfine failed: $(tail -n 5 "$DATA/ps-hyperfine.txt")"
+for which in ours dockerd; do
+    for _ in $(seq 1 "$PS_RUNS"); do
+        curl -sf --unix-socket "${SOCK[$which]}" -o /dev/null -w '%{time_total}\n' \
+            'http://localhost/v1.24/containers/json?all=1'
+    done >"$DATA/ps-api-$which.times"
+    clear_containers "$which"
+done
+
+# --- 3: CONCURRENT docker run -d at once -------------------------------------
+for ((round = 1; round <= CONCURRENT_ROUNDS; round++)); do
+    for which in ours dockerd; do
+        pids=()
+        t0=$(now)
+        for i in $(seq 1 "$CONCURRENT"); do
+            "$CLI" -H "unix://${SOCK[$which]}" run -d busybox sleep 600 >"$DATA/concurrent-$which-$round-$i.txt" 2>&1 &
+            pids+=($!)
+        done
+        for p in "${pids[@]}"; do wait "$p" || die "$which: a docker run -d failed"; done
+        t1=$(now)
+        n=$(dk "$which" ps -q | wc -l)
+        ((n == CONCURRENT)) || die "$which runs $n containers, expected $CONCURRENT"
+        echo "$t0 $t1" | awk '{printf "%.3f\n", $2 - $1}' >"$DATA/concurrent-$which-$round.secs"
+        log "concurrent round $round/$CONCURRENT_ROUNDS $which: $(cat "$DATA/concurrent-$which-$round.secs") s"
+        clear_containers "$which"
+    done
+done
+
+# --- 4: RSS with RSS_COUNT containers running --------------------------------
+for which in ours dockerd; do
+    log "$which: starting $RSS_COUNT containers"
+    seq 1 "$RSS_COUNT" | xargs -P 4 -I{} "$CLI" -H "unix://${SOCK[$which]}" run -d busybox sleep 600 >/dev/null
+    n=$(dk "$which" ps -q | wc -l)
+    ((n == RSS_COUNT)) || die "$which runs $n containers, expected $RSS_COUNT"
+    sleep 2 # let both settle (allocator caches, containerd's gc) before the one sample
+    rss_kb "${PID[$which]}" >"$DATA/rss-$which.kb"
+    tree_rss_kb "${PID[$which]}" >"$DATA/rss-tree-$which.kb"
+    # The containers' own processes (sleep) are in both trees alike; count
+    # them to take them out.
+    for id in $(dk "$which" ps -q --no-trunc); do
+        p=$(dk "$which" inspect -f '{{.State.Pid}}' "$id")
+        awk '/^VmRSS/ {print $2}' "/proc/$p/status"
+    done | awk '{s += $1} END {print s + 0}' >"$DATA/rss-payload-$which.kb"
+    clear_containers "$which"
+done
+
+# --- the table ---------------------------------------------------------------
+python3 - "$DATA" >"$RESULTS/containers-latest.md" <<'EOF'
+import json, os, statistics, sys
+d = sys.argv[1]
+env = dict(l.rstrip("\n").split("=", 1) for l in open(os.path.join(d, "machine.env")) if "=" in l)
+def hf(name):
+    return {r["command"]: r for r in json.load(open(os.path.join(d, name)))["results"]}
+def num(name):
+    return float(open(os.path.join(d, name)).read().split()[0])
+run, ps = hf("run-hyperfine.json"), hf("ps-hyperfine.json")
+print("- Date: %s" % env["date"])
+print("- Machine: %s CPUs (%s), %s, kernel %s" % (env["nproc"], env["cpu"], env["os"], env["kernel"]))
+print("- Ours: `%s` (release build, tree at %s)" % (env["ours"], env["ours_commit"]))
+print("- dockerd: `%s`; client for both: `%s`; floor: `%s`" % (env["dockerd"], env["cli"], env["floor"]))
+print("- Both daemons up at once, networking off (`-b none` / `--bridge none`), busybox imported into each")
+print()
+print("| Metric | ours | dockerd 20.10 | floor | ours / dockerd | ours / floor | goal |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+o, k, f = run["ours"], run["dockerd"], run["floor"]
+r = o["median"] / k["median"]
+print("| `docker run --rm busybox true`, median (ms) | %.1f | %.1f | %.1f | %.2f× | %.2f× | ≤ 0.15×: %s |"
+      % (o["median"] * 1e3, k["median"] * 1e3, f["median"] * 1e3, r, o["median"] / f["median"], "met" if r <= 0.15 else "not met"))
+print("| `docker run --rm busybox true`, mean ± σ (ms) | %.1f ± %.1f | %.1f ± %.1f | %.1f ± %.1f | %.2f× | %.2f× | |"
+      % (o["mean"] * 1e3, o["stddev"] * 1e3, k["mean"] * 1e3, k["stddev"] * 1e3, f["mean"] * 1e3, f["stddev"] * 1e3,
+         o["mean"] / k["mean"], o["mean"] / f["mean"]))
+o, k = ps["ours"], ps["dockerd"]
+r = o["median"] / k["median"]
+print("| `docker ps -a`, %s containers, median (ms) | %.1f | %.1f | | %.2f× | | ≤ 0.3×: %s |"
+      % (env["ps_count"], o["median"] * 1e3, k["median"] * 1e3, r, "met" if r <= 0.3 else "not met"))
+srv = {w: statistics.median(float(x) for x in open(os.path.join(d, "ps-api-%s.times" % w)) if x.strip()) * 1e3
+       for w in ("ours", "dockerd")}
+print("| `GET /containers/json?all=1`, %s containers, daemon time (curl time_total), median (ms) | %.2f | %.2f | | %.2f× | | |"
+      % (env["ps_count"], srv["ours"], srv["dockerd"], srv["ours"] / srv["dockerd"]))
+rounds = int(env["concurrent_rounds"])
+conc = {w: [num("concurrent-%s-%d.secs" % (w, i)) for i in range(1, rounds + 1)] for w in ("ours", "dockerd")}
+mo, mk = statistics.median(conc["ours"]), statistics.median(conc["dockerd"])
+print("| %s concurrent `docker run -d` until all run, median of %d (s) | %.2f | %.2f | | %.2f× | | ≤ 0.3×: %s |"
+      % (env["concurrent"], rounds, mo, mk, mo / mk, "met" if mo / mk <= 0.3 else "not met"))
+rss = {w: num("rss-%s.kb" % w) / 1024 for w in ("ours", "dockerd")}
+tree = {w: (num("rss-tree-%s.kb" % w) - num("rss-payload-%s.kb" % w)) / 1024 for w in ("ours", "dockerd")}
+r = rss["ours"] / rss["dockerd"]
+print("| daemon RSS with %s containers running (MiB) | %.1f | %.1f | | %.2f× | | ≤ 0.2×: %s |"
+      % (env["rss_count"], rss["ours"], rss["dockerd"], r, "met" if r <= 0.2 else "not met"))
+print("| the same, whole process tree minus the containers' own processes (MiB) | %.1f | %.1f | | %.2f× | | |"
+      % (tree["ours"], tree["dockerd"], tree["ours"] / tree["dockerd"]))
+print()
+print("Concurrent rounds (s): " + "; ".join("%s %s" % (w, ", ".join("%.2f" % s for s in v)) for w, v in conc.items()))
+print()
+print("`docker run` and `docker ps` run the docker CLI v28 (`hyperfine -N`, 3 warm-up runs), so they include the "
+      "CLI's own start. The floor is `crun run` (or `runc run` where crun refuses the host's cgroups) of the same busybox "
+      "rootfs as an OCI bundle (crun's default spec, `true`). dockerd's tree is dockerd + containerd + one containerd-shim per container; ours is the daemon + one "
+      "`dockerinit` monitor per container.")
+EOF
+cat "$RESULTS/containers-latest.md"
+log "written to $RESULTS/containers-latest.md (raw data and logs in $RESULTS/containers-raw/)"
