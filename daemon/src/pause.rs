@@ -32,7 +32,11 @@ async fn freeze(daemon: Daemon, job: Job, frozen: bool) -> Status {
     }
 }
 
-async fn set_frozen(daemon: &Daemon, name: &str, frozen: bool) -> Result<crate::container::Container, ContainerError> {
+pub(crate) async fn set_frozen(
+    daemon: &Daemon,
+    name: &str,
+    frozen: bool,
+) -> Result<crate::container::Container, ContainerError> {
     let handle = daemon.containers().get(name)?;
     let id = {
         let c = handle.lock();

@@ -1,4 +1,4 @@
-//! `import --change`: the Dockerfile instructions that may set an image's
+//! `import --change` and `commit --change`: the Dockerfile instructions that may set an image's
 //! runtime config (`CMD`, `ENTRYPOINT`, `ENV`, `EXPOSE`, `WORKDIR`, `USER`,
 //! `LABEL`, `VOLUME`, `STOPSIGNAL`, `ONBUILD`), applied to a config object
 //! as dockerd's `BuildFromConfig` does. Docker 1.2 had no `--change`.

@@ -17,7 +17,7 @@ use crate::Graph;
 use crate::error::{GraphError, Result};
 
 /// The host architecture as Go names it.
-fn go_arch() -> &'static str {
+pub(super) fn go_arch() -> &'static str {
     match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
@@ -34,7 +34,7 @@ pub async fn import(service: ImageService, job: Job) -> Status {
         return job.fail(ErrorKind::BadParameter, "Usage: import SRC REPO [TAG]").await;
     }
     let src = args[0].clone();
-    let target = match target(&args[1], args.get(2).map_or("", String::as_str)) {
+    let target = match target(&args[1], args.get(2).map_or("", String::as_str), "import") {
         Ok(t) => t,
         Err(e) => return job.fail(e.kind(), e).await,
     };
@@ -82,8 +82,9 @@ pub async fn import(service: ImageService, job: Job) -> Status {
     }
 }
 
-/// The `repo:tag` to tag, checked before anything is read.
-fn target(repo: &str, tag: &str) -> Result<Option<NamedRef>> {
+/// The `repo:tag` to tag, checked before anything is read (`verb` names
+/// the job in the refusal of a digest).
+pub(super) fn target(repo: &str, tag: &str, verb: &str) -> Result<Option<NamedRef>> {
     if repo.is_empty() {
         return Ok(None);
     }
@@ -92,7 +93,7 @@ fn target(repo: &str, tag: &str) -> Result<Option<NamedRef>> {
         Ok(_) => GraphError::InvalidReference(format!("invalid reference format: {repo}")),
     })?;
     if r.digest.is_some() {
-        return Err(GraphError::InvalidReference("cannot import digest reference".to_string()));
+        return Err(GraphError::InvalidReference(format!("cannot {verb} digest reference")));
     }
     if !tag.is_empty() {
         r.tag = Some(tag.to_string());

@@ -9,6 +9,7 @@ use crate::Graph;
 
 pub mod bridge;
 mod changes;
+mod commit;
 mod delete;
 mod distribution;
 pub mod events;
@@ -27,6 +28,8 @@ mod testutil;
 mod util;
 mod v1;
 
+pub use changes::apply as apply_changes;
+pub use commit::{CommitSpec, commit_image, commit_target};
 pub use delete::{DeleteOptions, delete_image};
 
 /// What every image job works with.
