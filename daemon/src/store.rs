@@ -21,9 +21,10 @@ use crate::container::{CONFIG_FILE, Container, HOSTCONFIG_FILE, rfc3339_nano};
 use crate::error::ContainerError;
 
 /// The exit code recorded for a container that was running when the daemon
-/// died: its real status went with the daemon (the container's init dies
-/// with it), and 255 is what no normal exit or signal death reports, so a
-/// restart policy and the user can tell "lost" from "exited".
+/// died: its real status went with the daemon (what was left of the
+/// container is killed when the store loads), and 255 is what no normal
+/// exit or signal death reports, so a restart policy and the user can tell
+/// "lost" from "exited".
 pub const LOST_EXIT_CODE: i64 = 255;
 
 /// A shared, lockable container.
@@ -71,6 +72,18 @@ impl ContainerStore {
             };
             if c.state.running || c.state.removal_in_progress {
                 let was_running = c.state.running;
+                // After a SIGKILL of the daemon its containers still run,
+                // unsupervised: kill them, as Docker 1.2 made sure none
+                // outlived its daemon, before they are marked exited.
+                match execdriver::reap_leftovers(&id) {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(container = %id, processes = n, "killed what a previous daemon left running")
+                    }
+                    Err(e) => {
+                        tracing::error!(container = %id, error = %e, "could not kill what a previous daemon left running")
+                    }
+                }
                 c.state.running = false;
                 c.state.paused = false;
                 c.state.restarting = false;

@@ -26,6 +26,7 @@ mod command;
 mod devices;
 mod error;
 pub mod init;
+mod leftover;
 mod native;
 mod protocol;
 mod pty;
@@ -35,6 +36,7 @@ pub use cgroups::{CgroupVersion, Stats};
 pub use command::{BindMount, Command, NetworkMode, Process, Resources};
 pub use devices::{DeviceRule, default_allowed_devices};
 pub use error::{Error, Result};
+pub use leftover::reap_leftovers;
 pub use native::{Container, ContainerIo, Driver, ExecProcess, NativeDriver, PreStartHook};
 pub use pty::Pty;
 

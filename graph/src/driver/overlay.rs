@@ -44,6 +44,27 @@ fn mkdir(path: &Path, mode: u32) -> Result<()> {
     }
 }
 
+/// Unmounts the `merged` mounts a previous daemon left under `home` when
+/// it was killed: this process's mount counts start at zero, so without
+/// this a container's next `get` would stack a second mount on the first
+/// and its `put` would leave the first behind for good.
+fn unmount_leftovers(home: &Path) {
+    let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let prefix = format!("{}/", home.display());
+    let mut stale: Vec<&str> = info
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .filter(|m| m.starts_with(&prefix) && m.ends_with("/merged"))
+        .collect();
+    stale.sort_unstable();
+    stale.dedup();
+    for m in stale {
+        tracing::info!(mount = m, "unmounting a layer left mounted by a previous daemon");
+        // Stacked mounts of the same path come off one per call.
+        while nix::mount::umount2(m, MntFlags::MNT_DETACH).is_ok() {}
+    }
+}
+
 impl Overlay {
     /// Opens the driver, refusing unknown storage options and kernels (or
     /// backing filesystems) without overlayfs.
@@ -61,6 +82,7 @@ impl Overlay {
         }
         mkdir(&home, 0o700)?;
         mkdir(&home.join("l"), 0o700)?;
+        unmount_leftovers(&home);
         Ok(Overlay { home, mounts: Mutex::new(HashMap::new()) })
     }
 
