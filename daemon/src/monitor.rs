@@ -1,9 +1,9 @@
 //! The monitor of one run of a container (Docker 1.2's `monitor.go`): a
 //! task that owns the exec driver's handle, pumps the process's output
 //! into the json-file log and to live subscribers, feeds it the clients'
-//! stdin, serves control requests (signals, freezer, pids, resize, exec), and at
-//! the exit records the state, unmounts the root filesystem, emits `die`
-//! and applies the restart policy.
+//! stdin, serves control requests (signals, freezer, pids, stats, limits,
+//! resize, exec), and at the exit records the state, unmounts the root
+//! filesystem, emits `die` and applies the restart policy.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -46,10 +46,16 @@ async fn run(
     mut control: mpsc::Receiver<Control>,
 ) {
     let started = Instant::now();
-    let (id, log_path, stdin_once) = {
+    let (id, log_path, stdin_once, extras) = {
         let c = handle.lock();
-        (c.id.clone(), c.log_path(daemon.containers().dir()), c.config.stdin_once)
+        let extras = crate::update::start_extras(&c.host_config);
+        (c.id.clone(), c.log_path(daemon.containers().dir()), c.config.stdin_once, extras)
     };
+    if !extras.is_empty()
+        && let Err(e) = ctr.update(extras).await
+    {
+        tracing::warn!(container = %id, error = %e, "could not apply the stored CPU/blkio/reservation limits");
+    }
 
     // The log is written by one blocking task, in the order the pumps saw
     // the output; a full queue slows the pumps, not the daemon.
@@ -182,6 +188,12 @@ async fn serve(ctr: &execdriver::Container, request: Control) {
         }
         Control::Pids(reply) => {
             let _ = reply.send(ctr.pids());
+        }
+        Control::Stats(reply) => {
+            let _ = reply.send(ctr.sample().await);
+        }
+        Control::Update(resources, reply) => {
+            let _ = reply.send(ctr.update(*resources).await);
         }
         Control::Resize(h, w, reply) => {
             let _ = reply.send(ctr.resize(h, w));

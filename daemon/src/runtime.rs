@@ -56,6 +56,10 @@ pub enum Control {
     Freeze(bool, oneshot::Sender<execdriver::Result<()>>),
     /// The host pids of every process.
     Pids(oneshot::Sender<execdriver::Result<Vec<i32>>>),
+    /// The cgroup's accounting figures (`docker stats`).
+    Stats(oneshot::Sender<execdriver::Result<execdriver::Stats>>),
+    /// New limits on the live cgroup (`docker update`).
+    Update(Box<execdriver::cgroups::ResourceUpdate>, oneshot::Sender<execdriver::Result<()>>),
     /// Resize the tty.
     Resize(u16, u16, oneshot::Sender<execdriver::Result<()>>),
     /// Start a `docker exec` process in the container; its handle goes to

@@ -14,7 +14,7 @@ use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
 use nix::unistd::Pid;
 use tokio::net::unix::pipe;
 
-use crate::cgroups::{Cgroup, Stats};
+use crate::cgroups::{Cgroup, ResourceUpdate, Stats};
 use crate::command::{Command, Process};
 use crate::devices::default_allowed_devices;
 use crate::error::{Error, Result};
@@ -344,6 +344,25 @@ impl Container {
 
     pub fn stats(&self) -> Stats {
         self.cgroup.stats()
+    }
+
+    /// [`Container::stats`] read off the async workers, for a caller that
+    /// samples a running container again and again (`docker stats`).
+    pub async fn sample(&self) -> Result<Stats> {
+        self.running()?;
+        let cg = self.cgroup.clone();
+        tokio::task::spawn_blocking(move || cg.stats())
+            .await
+            .map_err(|e| io_err(&self.id, "reading cgroup statistics")(std::io::Error::other(e)))
+    }
+
+    /// New limits on the live cgroup (`docker update`).
+    pub async fn update(&self, resources: ResourceUpdate) -> Result<()> {
+        self.running()?;
+        let cg = self.cgroup.clone();
+        tokio::task::spawn_blocking(move || cg.update(&resources))
+            .await
+            .map_err(|e| io_err(&self.id, "updating cgroup limits")(std::io::Error::other(e)))?
     }
 
     /// The cgroup directory of a controller (`""` on v2).

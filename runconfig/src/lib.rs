@@ -7,5 +7,6 @@
 pub mod container;
 pub mod image;
 pub mod jsonmessage;
+pub mod stats;
 
 pub use jsonmessage::{JsonMessage, ProgressDetail, StreamFormatter};
