@@ -7,6 +7,7 @@
 //! written last, so a directory without it is a create that never
 //! finished.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -192,6 +193,38 @@ pub struct Container {
     pub host_config: HostConfig,
     /// Endpoint settings as the create body gave them.
     pub networking_config: Option<serde_json::Value>,
+    /// Volumes and binds by container path (dockerd's `MountPoints`),
+    /// decided at create and kept with the config, so a restarted daemon
+    /// mounts the same volumes.
+    pub mount_points: BTreeMap<String, MountPoint>,
+}
+
+/// One volume or bind of a container (dockerd's `volume.MountPoint`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct MountPoint {
+    /// The host directory: a bind's source, a volume's `_data`.
+    pub source: String,
+    /// Where it appears in the container.
+    pub destination: String,
+    /// Writable.
+    #[serde(rename = "RW")]
+    pub rw: bool,
+    /// The volume's name (64 hex for an anonymous one); empty for a bind.
+    pub name: String,
+    /// `local` for a volume; empty for a bind.
+    pub driver: String,
+    /// The mode as the user wrote it (`ro`, `rw`, `z`, ...).
+    pub mode: String,
+    /// Bind propagation as inspect shows it.
+    pub propagation: String,
+}
+
+impl MountPoint {
+    /// A volume (as opposed to a bind of a host path).
+    pub fn is_volume(&self) -> bool {
+        !self.name.is_empty()
+    }
 }
 
 impl Container {

@@ -2,9 +2,11 @@
 //! with today's dockerd's checks and texts, written whole or not at all.
 //!
 //! Order matters for crash safety and for concurrent creates: the name is
-//! reserved first, the container layer and directory come next, the config
-//! file is written last (a directory without it is removed at the next
-//! start), and only then does the container become visible.
+//! reserved first, the container layer, its volumes and directory come
+//! next, the config file is written last (a directory without it is
+//! removed at the next start), and only then does the container become
+//! visible. A crash before the config is written can leave an unreferenced
+//! volume directory behind, as with dockerd; it holds no one's data.
 
 use std::time::SystemTime;
 
@@ -14,7 +16,7 @@ use runconfig::container::{Config, CreateRequest, CreateResponse, HostConfig, MI
 
 use crate::container::{Container, rfc3339_nano};
 use crate::error::ContainerError;
-use crate::{Daemon, events, names, netfiles};
+use crate::{Daemon, events, names, netfiles, volumes};
 
 /// How often a generated name is retried before falling back to the ID.
 const NAME_RETRIES: u32 = 6;
@@ -80,7 +82,7 @@ fn create_blocking(daemon: &Daemon, name: &str, body: &str) -> Result<Container,
         store.release_name(&name, &id);
         return Err(ContainerError::NoCommand);
     };
-    let c = Container {
+    let mut c = Container {
         id: id.clone(),
         created: rfc3339_nano(SystemTime::now()),
         path,
@@ -94,10 +96,15 @@ fn create_blocking(daemon: &Daemon, name: &str, body: &str) -> Result<Container,
         state: Default::default(),
         host_config,
         networking_config: req.networking_config,
+        mount_points: Default::default(),
     };
+    let mut new_volumes = Vec::new();
     let made = (|| {
         let parent = image.top_layer.as_deref().map(|l| l.strip_prefix("sha256:").unwrap_or(l));
         graph.driver().create(c.layer_id(), parent)?;
+        // Volumes are filled from the new layer's view of the image, and
+        // recorded in the config written below.
+        new_volumes = volumes::register(daemon, &mut c)?;
         let dir = store.create_dir(&id)?;
         netfiles::write(&c, &dir)?;
         store.save(&c)
@@ -105,6 +112,7 @@ fn create_blocking(daemon: &Daemon, name: &str, body: &str) -> Result<Container,
     if let Err(e) = made {
         // Undo in reverse; the layer may not exist if its creation failed.
         let _ = std::fs::remove_dir_all(store.dir().join(&id));
+        volumes::remove_volumes(daemon, &new_volumes);
         if graph.driver().exists(c.layer_id()) {
             let _ = graph.driver().remove(c.layer_id());
         }

@@ -1,5 +1,6 @@
 //! The `delete` job (`daemon/delete.go`): removes a stopped container, its
-//! layer, its directory and its name, then emits `destroy`.
+//! layer, its directory and its name, with `removeVolume` (`rm -v`) its
+//! volumes no other container uses, then emits `destroy`.
 //!
 //! The container is marked `removing` (and saved) before anything is
 //! deleted, so a crash half-way leaves a container that can be removed
@@ -36,7 +37,17 @@ pub async fn delete(daemon: Daemon, job: Job) -> Status {
     }
     let d = daemon.clone();
     let name = name.clone();
-    let result = tokio::task::spawn_blocking(move || remove(&d, &name, force)).await;
+    let remove_volumes = job.getenv_bool("removeVolume");
+    let result = tokio::task::spawn_blocking(move || {
+        let c = remove(&d, &name, force)?;
+        if remove_volumes {
+            // Once the container is gone from the store, its volumes that
+            // no other container mounts (`--volumes-from`) can go too.
+            crate::volumes::remove_volumes(&d, &crate::volumes::unused_volumes(d.containers(), &c));
+        }
+        Ok::<_, ContainerError>(c)
+    })
+    .await;
     match result {
         Ok(Ok(c)) => {
             daemon.runtime().forget(&c.id);

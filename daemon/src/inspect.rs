@@ -80,7 +80,7 @@ pub fn to_json(daemon: &Daemon, c: &Container) -> ContainerJson {
         graph_driver: GraphDriverData { name: c.driver.clone(), data: daemon.graph().driver().metadata(c.layer_id()) },
         size_rw: None,
         size_root_fs: None,
-        mounts: Vec::new(),
+        mounts: crate::volumes::to_wire(c),
         config: c.config.clone(),
         network_settings: NetworkSettings {
             ports,

@@ -544,6 +544,9 @@ pub struct ContainerState {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct MountPoint {
+    /// `volume` or `bind` (API 1.25's field; today's clients read it).
+    #[serde(rename = "Type", skip_serializing_if = "String::is_empty", default)]
+    pub kind: String,
     /// Volume name (empty for binds).
     #[serde(skip_serializing_if = "String::is_empty", default)]
     pub name: String,

@@ -58,6 +58,7 @@ pub fn declare(flags: &mut FlagSet) {
     flags.string(&["-net"], "default", "Connect a container to a network");
     flags.string(&["-restart"], "no", "Restart policy to apply when a container exits");
     flags.list(&["v", "-volume"], "Bind mount a volume (e.g., from the host: -v /host:/container)");
+    flags.list(&["-volumes-from"], "Mount volumes from the specified container(s)");
     flags.list(&["p", "-publish"], "Publish a container's port(s) to the host (format: [ip:][hostPort:]containerPort)");
     flags.bool(&["P", "-publish-all"], false, "Publish all exposed ports to random ports");
     flags.bool(&["-privileged"], false, "Give extended privileges to this container");
@@ -139,6 +140,7 @@ pub fn spec(command: &str, flags: &FlagSet, rest: &[String]) -> Result<Container
     let non_empty = |v: Vec<String>| (!v.is_empty()).then_some(v);
     let host_config = HostConfig {
         binds: non_empty(binds),
+        volumes_from: non_empty(flags.get_list("volumes-from")),
         network_mode: flags.get_string("net"),
         port_bindings: Some(bindings),
         restart_policy: restart_policy(&flags.get_string("restart")).map_err(usage)?,
@@ -401,6 +403,8 @@ mod tests {
             "--restart",
             "on-failure:3",
             "--privileged",
+            "--volumes-from",
+            "other:ro",
             "--cap-add",
             "NET_ADMIN",
             "--cap-drop=MKNOD",
@@ -420,6 +424,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.host_config.binds, Some(vec!["/h:/c:ro".into()]));
         assert_eq!(s.config.volumes.as_ref().unwrap().keys().collect::<Vec<_>>(), ["/data"]);
+        assert_eq!(s.host_config.volumes_from, Some(vec!["other:ro".into()]));
         assert_eq!(s.host_config.restart_policy, RestartPolicy { name: "on-failure".into(), maximum_retry_count: 3 });
         assert!(s.host_config.privileged && s.host_config.auto_remove);
         assert_eq!(s.host_config.cap_add, Some(vec!["NET_ADMIN".into()]));
