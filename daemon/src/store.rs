@@ -145,17 +145,23 @@ impl ContainerStore {
         Ok(dir)
     }
 
-    /// Writes the host config, then the config (blocking, atomic each).
+    /// Writes the host config when it changed, then the config (blocking,
+    /// atomic each; not fsynced, see [`crate::atomic::replace_file`]).
     pub fn save(&self, c: &Container) -> Result<(), ContainerError> {
         let dir = self.dir.join(&c.id);
         let write = |name: &str, bytes: Vec<u8>| {
-            crate::atomic::write_file(&dir.join(name), &bytes)
+            crate::atomic::replace_file(&dir.join(name), &bytes)
                 .map_err(|source| ContainerError::Write { id: c.id.clone(), source })
         };
         let json = |v: serde_json::Result<Vec<u8>>, name: &str| {
             v.map_err(|source| ContainerError::Corrupt { id: c.id.clone(), path: dir.join(name), source })
         };
-        write(HOSTCONFIG_FILE, json(serde_json::to_vec(&c.host_config), HOSTCONFIG_FILE)?)?;
+        let host_config = json(serde_json::to_vec(&c.host_config), HOSTCONFIG_FILE)?;
+        // Most saves are state changes (start, exit, pause) that leave the
+        // host config as it was: reading it back costs less than a write.
+        if std::fs::read(dir.join(HOSTCONFIG_FILE)).ok().as_ref() != Some(&host_config) {
+            write(HOSTCONFIG_FILE, host_config)?;
+        }
         write(CONFIG_FILE, json(serde_json::to_vec(c), CONFIG_FILE)?)
     }
 
