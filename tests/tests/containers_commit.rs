@@ -3,15 +3,16 @@
 //! committed image carries the container's written and deleted files, the
 //! `--change` config, the message and author in its history; a running
 //! container is paused for the commit and runs on; a commit of nothing adds
-//! no layer; bad requests are refused with dockerd's statuses.
+//! no layer; bad requests are refused with dockerd's statuses; the vfs
+//! driver commits the same way.
 
 mod common;
 
 use std::process::{Command, Output};
 
-use common::image_tools::{import_busybox, ok, real_cli_within};
+use common::image_tools::{import_busybox, ok, real_cli_within, tar_files};
 use common::images;
-use common::{Daemon, REAL_CLI, require, stderr, stdout};
+use common::{Daemon, DaemonOptions, REAL_CLI, require, stderr, stdout};
 
 fn cli(d: &Daemon, args: &[&str]) -> Output {
     real_cli_within(d, args, 60)
@@ -19,6 +20,18 @@ fn cli(d: &Daemon, args: &[&str]) -> Output {
 
 fn tools_present() -> bool {
     require(REAL_CLI, "the docker CLI v28") && require(images::BUSYBOX, "busybox-static")
+}
+
+/// The entry names of `image`'s top layer, from `docker save`.
+fn top_layer_entries(d: &Daemon, image: &str) -> Vec<String> {
+    let saved = d.dir.path().join("saved.tar");
+    ok(&cli(d, &["save", "-o", saved.to_str().unwrap(), image]));
+    let files = tar_files(&saved);
+    std::fs::remove_file(&saved).unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&files["manifest.json"]).unwrap();
+    let top = manifest[0]["Layers"].as_array().unwrap().last().unwrap().as_str().unwrap().to_string();
+    let mut layer = tar::Archive::new(&files[&top][..]);
+    layer.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect()
 }
 
 fn inspect(d: &Daemon, name: &str) -> serde_json::Value {
@@ -59,6 +72,9 @@ fn the_cli_commits_files_deletions_changes_and_history() {
     assert_eq!(image["Parent"], busybox["Id"], "{image}");
     assert_eq!(image["Config"]["Cmd"], serde_json::json!(["sh", "-c", "echo hello > /file && rm /etc/group"]));
     assert_eq!(image["RootFS"]["Layers"].as_array().unwrap().len(), 2, "{image}");
+    let mut entries = top_layer_entries(&d, "img:1");
+    entries.sort();
+    assert_eq!(entries, ["etc", "etc/.wh.group", "file"], "only the container's own changes");
 
     // Our own client: a new default command, and no tag.
     let out = d.client(&["commit", "-c", "CMD [\"cat\", \"/file\"]", "-m", "ours", "wr"]);
@@ -155,4 +171,24 @@ print(json.dumps(out))
     assert_eq!(got["cat"], "py\n", "{got}");
     assert_eq!(got["env"][0], "X=1", "{got}");
     assert_eq!(stdout(&cli(&d, &["ps", "-aq"])), "");
+}
+
+#[test]
+fn commits_on_vfs_carry_changes_and_deletions_and_volumes_are_filled() {
+    if !tools_present() {
+        return;
+    }
+    let d = Daemon::start_with(DaemonOptions { args: vec!["-s".into(), "vfs".into()], ..Default::default() });
+    import_busybox(&d);
+    let script = "echo v > /file && rm /etc/group && mkdir /seed && echo s > /seed/x";
+    ok(&cli(&d, &["run", "--name", "vv", "busybox", "sh", "-c", script]));
+    ok(&cli(&d, &["commit", "-c", "VOLUME /seed", "vv", "vimg"]));
+    let out = cli(&d, &["run", "--rm", "vimg", "sh", "-c", "cat /file /seed/x; ls /etc/group || echo gone"]);
+    assert_eq!(ok(&out), "v\ns\ngone\n");
+    assert_eq!(inspect(&d, "vimg")["RootFS"]["Layers"].as_array().unwrap().len(), 2);
+    // Only the container's own changes: none of the daemon's mount points.
+    let mut entries = top_layer_entries(&d, "vimg");
+    entries.sort();
+    assert_eq!(entries, ["etc", "etc/.wh.group", "file", "seed", "seed/x"]);
+    ok(&cli(&d, &["rm", "vv"]));
 }
