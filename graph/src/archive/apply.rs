@@ -54,6 +54,10 @@ pub fn apply_layer(src: &mut dyn Read, dest: &Path, format: WhiteoutFormat, spli
 pub struct ExtractOptions {
     /// Refuse to replace a directory with a non-directory or the reverse.
     pub no_overwrite_dir_non_dir: bool,
+    /// Owner and group of everything extracted; `None`: the tar's.
+    pub chown: Option<(u32, u32)>,
+    /// Leave ownership alone (a client extracting as an ordinary user).
+    pub no_lchown: bool,
 }
 
 /// Extracts the tar `src` into the existing directory `dest` (`docker cp`
@@ -252,7 +256,13 @@ impl Apply<'_> {
         let io = |e| GraphError::io(&full, e);
         let uid = u32::try_from(meta.uid).map_err(|_| bad(format!("{}: uid out of range", rel.display())))?;
         let gid = u32::try_from(meta.gid).map_err(|_| bad(format!("{}: gid out of range", rel.display())))?;
-        std::os::unix::fs::lchown(&full, Some(uid), Some(gid)).map_err(io)?;
+        match self.target {
+            Target::Dir(ExtractOptions { no_lchown: true, .. }) => {}
+            Target::Dir(ExtractOptions { chown: Some((uid, gid)), .. }) => {
+                std::os::unix::fs::lchown(&full, Some(uid), Some(gid)).map_err(io)?;
+            }
+            _ => std::os::unix::fs::lchown(&full, Some(uid), Some(gid)).map_err(io)?,
+        }
         if !is_symlink {
             fs::set_permissions(&full, fs::Permissions::from_mode(meta.mode)).map_err(io)?;
         }

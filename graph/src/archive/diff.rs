@@ -236,6 +236,12 @@ impl<'a> TarWriter<'a> {
         Self { builder: tar::Builder::new(out), links: HashMap::new(), root: root.to_path_buf(), prefix }
     }
 
+    /// The file behind `rel` (`root` itself for the empty path, without the
+    /// trailing `/` a join would add: `root` may be a file).
+    fn full(&self, rel: &Path) -> PathBuf {
+        if rel.as_os_str().is_empty() { self.root.clone() } else { self.root.join(rel) }
+    }
+
     /// The entry name of `rel`.
     fn name(&self, rel: &Path) -> PathBuf {
         match &self.prefix {
@@ -247,7 +253,7 @@ impl<'a> TarWriter<'a> {
 
     /// `rel` and, for a directory (not a symlink to one), all below it.
     pub(crate) fn walk(&mut self, rel: &Path) -> Result<()> {
-        let full = self.root.join(rel);
+        let full = self.full(rel);
         let m = fs::symlink_metadata(&full).map_err(|e| GraphError::io(&full, e))?;
         self.entry(rel)?;
         if m.is_dir() { self.walk_children(rel) } else { Ok(()) }
@@ -255,10 +261,10 @@ impl<'a> TarWriter<'a> {
 
     /// Everything below the directory `rel`, in name order.
     pub(crate) fn walk_children(&mut self, rel: &Path) -> Result<()> {
-        for name in sorted_children(&self.root.join(rel))? {
+        for name in sorted_children(&self.full(rel))? {
             let child = rel.join(&name);
             // Something the container removed meanwhile is simply absent.
-            if lstat(&self.root.join(&child))?.is_some() {
+            if lstat(&self.full(&child))?.is_some() {
                 self.walk(&child)?;
             }
         }
@@ -303,11 +309,11 @@ impl<'a> TarWriter<'a> {
 
     fn append(&mut self, h: &mut tar::Header, rel: &Path, data: impl io::Read) -> Result<()> {
         let name = self.name(rel);
-        self.builder.append_data(h, name, data).map_err(|e| GraphError::io(self.root.join(rel), e))
+        self.builder.append_data(h, name, data).map_err(|e| GraphError::io(self.full(rel), e))
     }
 
     fn entry(&mut self, rel: &Path) -> Result<()> {
-        let full = self.root.join(rel);
+        let full = self.full(rel);
         let io_err = |e| GraphError::io(&full, e);
         let m = fs::symlink_metadata(&full).map_err(io_err)?;
         let ft = m.file_type();

@@ -263,6 +263,14 @@ mod tests {
             names.push(e.unwrap().path().unwrap().display().to_string());
         }
         assert_eq!(names, ["renamed", "renamed/sub", "renamed/sub/f"]);
+        let mut out = Vec::new();
+        tar_resource(&t.path().join("d/sub/f"), "f", &mut out).unwrap();
+        let mut entries = tar::Archive::new(&out[..]);
+        let mut e = entries.entries().unwrap().next().unwrap().unwrap();
+        assert_eq!(e.path().unwrap().display().to_string(), "f");
+        let mut data = String::new();
+        io::Read::read_to_string(&mut e, &mut data).unwrap();
+        assert_eq!(data, "hello");
     }
 
     fn tar_of(entries: &[(&str, tar::EntryType, &str, &[u8])]) -> Vec<u8> {
@@ -308,7 +316,12 @@ mod tests {
         extract_into(&mut &good[..], &dest, ExtractOptions::default()).unwrap();
         assert_eq!(fs::read(root.join("tmp/d/f")).unwrap(), b"hi");
         let clash = tar_of(&[("d", Regular, "", b"x")]);
-        let err = extract_into(&mut &clash[..], &dest, ExtractOptions { no_overwrite_dir_non_dir: true }).unwrap_err();
+        let err = extract_into(
+            &mut &clash[..],
+            &dest,
+            ExtractOptions { no_overwrite_dir_non_dir: true, ..Default::default() },
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("cannot overwrite directory"), "{err}");
     }
 }
