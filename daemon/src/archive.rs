@@ -1,25 +1,278 @@
-//! Copying files out of and into a container: `container_copy` (1.2) and the archive jobs.
+//! Copying files out of and into a container: `container_copy` (Docker
+//! 1.2's `POST /containers/{name}/copy`) and the archive jobs of today's
+//! `docker cp` (`daemon/archive.go` of dockerd 1.12): stat, get and put of
+//! a path, all in the container's merged root filesystem, mounted here for
+//! the length of the job whether or not the container runs. A running
+//! container shares that overlay mount, so it sees what `put` writes.
+//!
+//! Paths are resolved inside the root with symlinks scoped to it, and a tar
+//! put into a container goes through the graph's checked extraction, so a
+//! symlink in the container never leads a write outside its root.
+//!
+//! Not handled yet: paths inside volumes and bind mounts (the copy sees the
+//! root filesystem under the mount point).
 
-use engine::{Job, Status};
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::Daemon;
+use engine::{ErrorKind, Job, Status};
+use graph::archive::{self, ExtractOptions, PathStat, ResolvedPath};
+use graph::jobs::bridge::{reader_from_stdin, writer_to_stdout};
+use graph::{Graph, GraphError};
 
-/// Runs `container_copy` (being written).
-pub async fn copy(_daemon: Daemon, job: Job) -> Status {
-    job.errorf("container_copy: not implemented yet").await
+use crate::container::Container;
+use crate::error::ContainerError;
+use crate::runtime::blocking;
+use crate::{Daemon, events};
+
+/// A failure of the copy jobs; the kind decides the HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ArchiveError {
+    /// The container lookup, mount or I/O failed.
+    #[error(transparent)]
+    Container(#[from] ContainerError),
+    /// Nothing at the path (dockerd's text, HTTP 404).
+    #[error("Could not find the file {path} in container {name}")]
+    NotFound {
+        /// The path as the client gave it.
+        path: String,
+        /// The container as the client named it.
+        name: String,
+    },
+    /// `put` to something that is not a directory (dockerd's
+    /// `ErrExtractPointNotDirectory`, HTTP 400).
+    #[error("extraction point is not a directory")]
+    NotADirectory,
+    /// `put` into a container created with `--read-only`.
+    #[error("container rootfs is marked read-only")]
+    ReadOnly,
+    /// A tar that would write outside its directory, or is malformed.
+    #[error("Error processing tar file: {0}")]
+    BadTar(String),
 }
 
-/// Runs `container_archive_stat` (being written).
-pub async fn archive_stat(_daemon: Daemon, job: Job) -> Status {
-    job.errorf("container_archive_stat: not implemented yet").await
+impl ArchiveError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ArchiveError::Container(e) => e.kind(),
+            ArchiveError::NotFound { .. } => ErrorKind::NotFound,
+            ArchiveError::NotADirectory | ArchiveError::ReadOnly | ArchiveError::BadTar(_) => ErrorKind::BadParameter,
+        }
+    }
 }
 
-/// Runs `container_archive_get` (being written).
-pub async fn archive_get(_daemon: Daemon, job: Job) -> Status {
-    job.errorf("container_archive_get: not implemented yet").await
+impl From<GraphError> for ArchiveError {
+    fn from(e: GraphError) -> Self {
+        ArchiveError::Container(e.into())
+    }
 }
 
-/// Runs `container_archive_put` (being written).
-pub async fn archive_put(_daemon: Daemon, job: Job) -> Status {
-    job.errorf("container_archive_put: not implemented yet").await
+/// One nested `get` of a container's root filesystem, released on drop,
+/// so every early return of a job unmounts what it mounted.
+pub(crate) struct RootMount {
+    graph: Arc<Graph>,
+    layer: String,
+    /// The merged root filesystem.
+    pub(crate) path: PathBuf,
+}
+
+impl RootMount {
+    /// Mounts (or shares the mount of) `c`'s root filesystem. Blocking.
+    pub(crate) fn get(graph: &Arc<Graph>, c: &Container) -> Result<RootMount, ContainerError> {
+        RootMount::layer(graph, c.layer_id())
+    }
+
+    /// Mounts (or shares the mount of) the graph-driver layer `id`. Blocking.
+    pub(crate) fn layer(graph: &Arc<Graph>, id: &str) -> Result<RootMount, ContainerError> {
+        let path = graph.driver().get(id)?;
+        Ok(RootMount { graph: graph.clone(), layer: id.to_string(), path })
+    }
+}
+
+impl Drop for RootMount {
+    fn drop(&mut self) {
+        if let Err(e) = self.graph.driver().put(&self.layer) {
+            tracing::warn!(container = %self.layer, error = %e, "could not release the root filesystem");
+        }
+    }
+}
+
+/// The container `name` as it is now.
+pub(crate) fn snapshot(daemon: &Daemon, name: &str) -> Result<Container, ContainerError> {
+    Ok(daemon.containers().get(name)?.lock().clone())
+}
+
+/// `NAME PATH` from the job's args.
+fn name_and_path(job: &Job, usage: &str) -> Option<(String, String)> {
+    let args = job.args();
+    match (args.first(), args.get(1)) {
+        (Some(name), Some(path)) => Some((name.clone(), path.clone())),
+        _ => {
+            tracing::debug!(job = usage, "missing arguments");
+            None
+        }
+    }
+}
+
+/// Resolves and stats `path` in a mounted root; missing is an error.
+fn stat_in(root: &RootMount, name: &str, path: &str) -> Result<(ResolvedPath, PathStat), ArchiveError> {
+    let resolved = archive::resolve_path(&root.path, path)?;
+    match archive::stat_path(&root.path, &resolved)? {
+        Some(stat) => Ok((resolved, stat)),
+        None => Err(ArchiveError::NotFound { path: path.to_string(), name: name.to_string() }),
+    }
+}
+
+/// Runs `container_copy NAME RESOURCE` (the 1.2 copy; RESOURCE relative to
+/// the root): the resource's tar, its last symlink followed as 1.2 did.
+pub async fn copy(daemon: Daemon, job: Job) -> Status {
+    let Some((name, resource)) = name_and_path(&job, "container_copy") else {
+        return job.errorf("Usage: container_copy CONTAINER RESOURCE").await;
+    };
+    let result = async {
+        let c = snapshot(&daemon, &name)?;
+        let graph = daemon.graph().clone();
+        let (mut out, forward) = writer_to_stdout(&job);
+        let id = c.id.clone();
+        let (n, r) = (name.clone(), resource.clone());
+        let written = blocking(&id, move || {
+            let root = RootMount::get(&graph, &c)?;
+            let host = archive::resolve_in_root(&root.path, &r)?;
+            if std::fs::symlink_metadata(&host).is_err() {
+                return Ok(Err(ArchiveError::NotFound { path: format!("/{r}"), name: n }));
+            }
+            // The top entry takes the name of what was found, as 1.2's
+            // `TarWithOptions(dir, IncludeFiles: [base])` did.
+            let top = host.file_name().map_or_else(|| ".".into(), |n| n.to_string_lossy().into_owned());
+            Ok(archive::tar_resource(&host, &top, &mut out).map_err(ArchiveError::from))
+        })
+        .await
+        .map_err(ArchiveError::from)
+        .and_then(|r| r);
+        let forwarded = forwarded(&id, forward).await;
+        written?;
+        forwarded?;
+        events::emit(daemon.engine(), "copy", &snapshot(&daemon, &name)?, &[]).await;
+        Ok::<(), ArchiveError>(())
+    }
+    .await;
+    finish(&job, result).await
+}
+
+/// Runs `container_archive_stat NAME PATH`: prints the path's stat as JSON
+/// (the router puts it, base64'd, in `X-Docker-Container-Path-Stat`).
+pub async fn archive_stat(daemon: Daemon, job: Job) -> Status {
+    let Some((name, path)) = name_and_path(&job, "container_archive_stat") else {
+        return job.errorf("Usage: container_archive_stat CONTAINER PATH").await;
+    };
+    let result = async {
+        let c = snapshot(&daemon, &name)?;
+        let graph = daemon.graph().clone();
+        let id = c.id.clone();
+        let stat = blocking(&id, move || {
+            let root = RootMount::get(&graph, &c)?;
+            Ok(stat_in(&root, &name, &path))
+        })
+        .await??;
+        let json = serde_json::to_string(&stat.1).unwrap_or_default();
+        job.print(json).await.map_err(io_failure(&id))?;
+        Ok(())
+    }
+    .await;
+    finish(&job, result).await
+}
+
+/// Runs `container_archive_get NAME PATH`: the tar of the path, its top
+/// entry named by the path's base name (`TarResourceRebase`).
+pub async fn archive_get(daemon: Daemon, job: Job) -> Status {
+    let Some((name, path)) = name_and_path(&job, "container_archive_get") else {
+        return job.errorf("Usage: container_archive_get CONTAINER PATH").await;
+    };
+    let result = async {
+        let c = snapshot(&daemon, &name)?;
+        let graph = daemon.graph().clone();
+        let id = c.id.clone();
+        let (mut out, forward) = writer_to_stdout(&job);
+        let n = name.clone();
+        let written = blocking(&id, move || {
+            let root = RootMount::get(&graph, &c)?;
+            Ok(stat_in(&root, &n, &path).and_then(|(resolved, _)| {
+                archive::tar_resource(&resolved.host, &resolved.name, &mut out).map_err(ArchiveError::from)
+            }))
+        })
+        .await
+        .map_err(ArchiveError::from)
+        .and_then(|r| r);
+        let forwarded = forwarded(&id, forward).await;
+        written?;
+        forwarded?;
+        events::emit(daemon.engine(), "archive-path", &snapshot(&daemon, &name)?, &[]).await;
+        Ok(())
+    }
+    .await;
+    finish(&job, result).await
+}
+
+/// Runs `container_archive_put NAME PATH` (env `noOverwriteDirNonDir`,
+/// `copyUIDGID`):
+/// extracts the tar on stdin into the directory PATH of the container,
+/// following a symlink at PATH itself as dockerd does.
+pub async fn archive_put(daemon: Daemon, job: Job) -> Status {
+    let Some((name, path)) = name_and_path(&job, "container_archive_put") else {
+        return job.errorf("Usage: container_archive_put CONTAINER PATH").await;
+    };
+    // dockerd 1.12 gives everything to the container's root; today's
+    // keeps the tar's owners when the client asks (`docker cp -a`).
+    let chown = if job.getenv_bool("copyUIDGID") { None } else { Some((0, 0)) };
+    let options =
+        ExtractOptions { no_overwrite_dir_non_dir: job.getenv_bool("noOverwriteDirNonDir"), chown, no_lchown: false };
+    let result = async {
+        let c = snapshot(&daemon, &name)?;
+        let read_only = c.host_config.readonly_rootfs;
+        let graph = daemon.graph().clone();
+        let id = c.id.clone();
+        let mut input = reader_from_stdin(&job);
+        let (n, p) = (name.clone(), path.clone());
+        blocking(&id, move || {
+            let root = RootMount::get(&graph, &c)?;
+            let dest = match archive::resolve_in_root(&root.path, &p) {
+                Ok(dest) => dest,
+                Err(e) => return Ok(Err(e.into())),
+            };
+            Ok(match std::fs::symlink_metadata(&dest) {
+                Err(_) => Err(ArchiveError::NotFound { path: p, name: n }),
+                Ok(m) if !m.is_dir() => Err(ArchiveError::NotADirectory),
+                Ok(_) if read_only => Err(ArchiveError::ReadOnly),
+                Ok(_) => match archive::extract_into(&mut input, &dest, options) {
+                    Ok(_) => Ok(()),
+                    Err(GraphError::BadLayer(why)) => Err(ArchiveError::BadTar(why)),
+                    Err(e) => Err(e.into()),
+                },
+            })
+        })
+        .await??;
+        events::emit(daemon.engine(), "extract-to-dir", &snapshot(&daemon, &name)?, &[]).await;
+        Ok(())
+    }
+    .await;
+    finish(&job, result).await
+}
+
+fn io_failure(id: &str) -> impl Fn(std::io::Error) -> ArchiveError + '_ {
+    move |e| ArchiveError::Container(ContainerError::io(id, PathBuf::new())(e))
+}
+
+/// Waits for the task that forwards a blocking writer's bytes to stdout.
+async fn forwarded(id: &str, task: tokio::task::JoinHandle<std::io::Result<()>>) -> Result<(), ArchiveError> {
+    match task.await {
+        Ok(result) => result.map_err(io_failure(id)),
+        Err(e) => Err(io_failure(id)(std::io::Error::other(e.to_string()))),
+    }
+}
+
+async fn finish(job: &Job, result: Result<(), ArchiveError>) -> Status {
+    match result {
+        Ok(()) => Status::OK,
+        Err(e) => job.fail(e.kind(), e).await,
+    }
 }
