@@ -9,7 +9,7 @@ use http::StatusCode;
 
 use crate::errors::ApiError;
 use crate::request::ApiRequest;
-use crate::route::{Failure, JobSpec, Reply, Streams, TtyFrom};
+use crate::route::{Failure, JobSpec, Reply, Stat, Streams, TtyFrom};
 
 fn named(job: &'static str, reply: Reply, req: &ApiRequest) -> JobSpec {
     JobSpec::new(job, reply).arg(&req.name)
@@ -211,21 +211,28 @@ fn archive_path(req: &ApiRequest) -> Result<&str, ApiError> {
     }
 }
 
-/// `HEAD /containers/{name}/archive?path=`.
+/// The header dockerd answers a path's stat in (lowercase: HTTP/1 header
+/// names are case-insensitive and `http` wants them so).
+const PATH_STAT_HEADER: &str = "x-docker-container-path-stat";
+
+/// `HEAD /containers/{name}/archive?path=`: the stat in a header.
 pub fn archive_stat(req: &ApiRequest) -> Result<JobSpec, ApiError> {
-    Ok(named(jobs::ARCHIVE_STAT, Reply::Empty(StatusCode::OK), req).arg(archive_path(req)?))
+    Ok(named(jobs::ARCHIVE_STAT, Reply::Header(PATH_STAT_HEADER), req).arg(archive_path(req)?))
 }
 
-/// `GET /containers/{name}/archive?path=`.
+/// `GET /containers/{name}/archive?path=`: the stat in a header (a missing
+/// path is a 404 before any tar), then the tar.
 pub fn archive_get(req: &ApiRequest) -> Result<JobSpec, ApiError> {
-    Ok(named(jobs::ARCHIVE_GET, Reply::Raw("application/x-tar"), req).arg(archive_path(req)?))
+    let stat = Stat { job: jobs::ARCHIVE_STAT, header: PATH_STAT_HEADER };
+    Ok(named(jobs::ARCHIVE_GET, Reply::RawWithStat(stat, "application/x-tar"), req).arg(archive_path(req)?))
 }
 
-/// `PUT /containers/{name}/archive?path=&noOverwriteDirNonDir=` with a tar body.
+/// `PUT /containers/{name}/archive?path=&noOverwriteDirNonDir=&copyUIDGID=` with a tar body.
 pub fn archive_put(req: &ApiRequest) -> Result<JobSpec, ApiError> {
     Ok(named(jobs::ARCHIVE_PUT, Reply::Empty(StatusCode::OK), req)
         .arg(archive_path(req)?)
-        .env_bool("noOverwriteDirNonDir", req.query_bool("noOverwriteDirNonDir")))
+        .env_bool("noOverwriteDirNonDir", req.query_bool("noOverwriteDirNonDir"))
+        .env_bool("copyUIDGID", req.query_bool("copyUIDGID")))
 }
 
 #[cfg(test)]
@@ -326,7 +333,16 @@ mod tests {
         r.body = Bytes::from_static(br#"{"Resource":"/"}"#);
         assert_eq!(copy(&r).unwrap_err().message, "Path cannot be empty");
         assert!(archive_get(&req("web", "")).is_err());
-        assert_eq!(archive_get(&req("web", "path=%2Fetc")).unwrap().args, ["web", "/etc"]);
+        let get = archive_get(&req("web", "path=%2Fetc")).unwrap();
+        assert_eq!(get.args, ["web", "/etc"]);
+        assert_eq!(
+            get.reply,
+            Reply::RawWithStat(
+                Stat { job: "container_archive_stat", header: "x-docker-container-path-stat" },
+                "application/x-tar"
+            )
+        );
+        assert_eq!(archive_stat(&req("web", "path=/etc")).unwrap().reply, Reply::Header(PATH_STAT_HEADER));
         assert!(
             archive_put(&req("web", "path=/tmp&noOverwriteDirNonDir=true"))
                 .unwrap()

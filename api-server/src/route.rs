@@ -44,6 +44,25 @@ pub enum Reply {
     /// A streamed `200` of `application/vnd.docker.raw-stream` with stdout
     /// and stderr multiplexed unless there is a TTY (logs).
     Multiplexed(Streams),
+    /// No body; the job's output, base64'd, is the value of this header
+    /// (`HEAD /containers/{name}/archive`).
+    Header(&'static str),
+    /// [`Reply::Raw`] of this content type, after a stat job whose failure
+    /// is the answer and whose output goes in a header
+    /// (`GET /containers/{name}/archive`).
+    RawWithStat(Stat, &'static str),
+}
+
+/// A job run before the route's own, with the same args, whose output,
+/// base64'd, becomes a response header (`X-Docker-Container-Path-Stat`):
+/// a job cannot set headers itself, and a missing path must be a plain
+/// HTTP error before the tar stream begins, as with [`Streams::probe`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    /// The job run first.
+    pub job: &'static str,
+    /// The header its output goes in.
+    pub header: &'static str,
 }
 
 /// What the router needs to know to serve a container's streams.

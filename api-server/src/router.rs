@@ -33,7 +33,7 @@ use tokio_util::io::StreamReader;
 use crate::errors::ApiError;
 use crate::hijack::{self, RAW_STREAM};
 use crate::request::ApiRequest;
-use crate::route::{Action, BodyMode, Failure, JobSpec, Reply, Streams, TtyFrom};
+use crate::route::{Action, BodyMode, Failure, JobSpec, Reply, Stat, Streams, TtyFrom};
 use crate::routes;
 use crate::version::{API_VERSION, ApiVersion, MIN_API_VERSION};
 
@@ -175,7 +175,11 @@ impl Router {
             Reply::Hijack(streams) | Reply::Multiplexed(streams) => Some(streams),
             _ => None,
         };
-        let mut needed = std::iter::once(spec.name).chain(streams.map(|s| s.probe));
+        let stat = match spec.reply {
+            Reply::RawWithStat(stat, _) => Some(stat),
+            _ => None,
+        };
+        let mut needed = std::iter::once(spec.name).chain(streams.map(|s| s.probe)).chain(stat.map(|s| s.job));
         if let Some(missing) = needed.find(|job| !self.inner.eng.has_handler(job)) {
             let e = ApiError::new(
                 ErrorKind::NotImplemented,
@@ -190,6 +194,13 @@ impl Router {
             },
             None => false,
         };
+        let stat_header = match stat {
+            Some(stat) => match self.stat_header(stat, &spec).await {
+                Ok(header) => Some(header),
+                Err(e) => return error_response(&e, version),
+            },
+            None => None,
+        };
         let job = self.prepare(&spec);
         if let Some(body) = stream_body {
             let reader = StreamReader::new(body.into_data_stream().map_err(io::Error::other));
@@ -203,8 +214,24 @@ impl Router {
                 let tail = Tail::InBand(streams.failure, tty);
                 stream_chunks(chunks, spawn_run(job), RAW_STREAM, tail, version).await
             }
+            Reply::RawWithStat(_, content_type) => {
+                let mut response = stream_response(job, content_type, Tail::Abort, version).await;
+                if let Some((name, value)) = stat_header.filter(|_| response.status().is_success()) {
+                    response.headers_mut().insert(name, value);
+                }
+                response
+            }
             reply => run(job, reply, version).await,
         }
+    }
+
+    /// Runs a route's stat job; its failure is the request's.
+    async fn stat_header(&self, stat: Stat, spec: &JobSpec) -> Result<(HeaderName, HeaderValue), ApiError> {
+        let job = self.inner.eng.job(stat.job, spec.args.iter().cloned());
+        job.with_env(|env| env.init(&spec.env));
+        let out = job.stdout().add_buffer();
+        job.run().await?;
+        header_of(stat.header, &out.take())
     }
 
     /// Runs the probe of a container stream; its failure is the request's.
@@ -309,13 +336,37 @@ async fn run(job: Job, reply: Reply, version: ApiVersion) -> Response<Body> {
             Ok(()) => empty(status),
             Err(e) => error_response(&e.into(), version),
         },
+        Reply::Header(name) => {
+            let out = job.stdout().add_buffer();
+            if let Err(e) = job.run().await {
+                return error_response(&e.into(), version);
+            }
+            match header_of(name, &out.take()) {
+                Ok((name, value)) => {
+                    let mut response = empty(StatusCode::OK);
+                    response.headers_mut().insert(name, value);
+                    response
+                }
+                Err(e) => error_response(&e, version),
+            }
+        }
         Reply::JsonStream => stream_response(job, "application/json", Tail::JsonMessage, version).await,
         Reply::Raw(content_type) => stream_response(job, content_type, Tail::Abort, version).await,
-        // Served by `dispatch`, which knows the connection and the TTY.
-        Reply::Hijack(_) | Reply::Multiplexed(_) => {
+        // Served by `dispatch`, which knows the connection, the TTY or the stat.
+        Reply::Hijack(_) | Reply::Multiplexed(_) | Reply::RawWithStat(..) => {
             error_response(&ApiError::new(ErrorKind::Internal, "a stream reply reached the plain runner"), version)
         }
     }
+}
+
+/// A header holding `output` (a job's JSON, trailing newline dropped)
+/// base64'd, as dockerd sets `X-Docker-Container-Path-Stat`.
+fn header_of(name: &'static str, output: &[u8]) -> Result<(HeaderName, HeaderValue), ApiError> {
+    use base64::Engine as _;
+    let json = output.trim_ascii_end();
+    let value = base64::engine::general_purpose::STANDARD.encode(json);
+    let value = HeaderValue::from_str(&value).map_err(|e| ApiError::new(ErrorKind::Internal, e.to_string()))?;
+    Ok((HeaderName::from_static(name), value))
 }
 
 /// How a job failure after the first byte of a streamed body is reported.
@@ -449,6 +500,13 @@ mod tests {
         assert_eq!(too_new.status(), StatusCode::BAD_REQUEST);
         let (_, too_old) = check_version("1.0").unwrap_err();
         assert!(too_old.message.starts_with("client version 1.0 is too old. Minimum supported API version is 1.12"));
+    }
+
+    #[test]
+    fn stat_headers_are_base64_json() {
+        let (name, value) = header_of("x-docker-container-path-stat", b"{\"name\":\"x\"}\n").unwrap();
+        assert_eq!(name, "x-docker-container-path-stat");
+        assert_eq!(value, "eyJuYW1lIjoieCJ9");
     }
 
     #[test]
