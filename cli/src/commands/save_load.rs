@@ -43,7 +43,7 @@ pub async fn cmd_save(cli: &DockerCli, args: Vec<String>) -> Result<(), CliError
     }
 }
 
-async fn copy_body(mut body: Incoming, out: &mut impl Write) -> Result<(), CliError> {
+pub(super) async fn copy_body(mut body: Incoming, out: &mut impl Write) -> Result<(), CliError> {
     let failed = |e: std::io::Error| CliError::Other(format!("writing the archive: {e}"));
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| CliError::Connect(format!("reading the archive: {e}")))?;
@@ -56,7 +56,7 @@ async fn copy_body(mut body: Incoming, out: &mut impl Write) -> Result<(), CliEr
 
 /// Writes beside `path` and renames, so an interrupted save never leaves a
 /// truncated archive under the wanted name.
-async fn save_to_file(body: Incoming, path: &Path) -> Result<(), CliError> {
+pub(super) async fn save_to_file(body: Incoming, path: &Path) -> Result<(), CliError> {
     let failed = |e: std::io::Error| CliError::Other(format!("failed to save image: {}: {e}", path.display()));
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
