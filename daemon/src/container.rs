@@ -218,6 +218,9 @@ pub struct MountPoint {
     pub mode: String,
     /// Bind propagation as inspect shows it.
     pub propagation: String,
+    /// A volume the user named (`-v name:/ctr`): shared by name, and kept
+    /// by `rm -v` as today's dockerd does.
+    pub named: bool,
 }
 
 impl MountPoint {

@@ -6,9 +6,11 @@
 //!
 //! Everything is decided at create and recorded in the container's
 //! `MountPoints` (so `--volumes-from` and a restarted daemon see the same
-//! volumes); `start` only bind-mounts what is recorded. Named volumes
-//! (`-v name:/ctr`) need the volume API, which does not exist yet: they are
-//! refused with a clear error.
+//! volumes); `start` only bind-mounts what is recorded. A named volume
+//! (`-v name:/ctr`) is the same directory under its name, made (and filled)
+//! by the first container that names it and shared by every later one;
+//! `rm -v` keeps it, as today's dockerd does. The volume API (`docker
+//! volume ...`) does not exist yet.
 
 use std::fs::{self, DirBuilder};
 use std::os::unix::fs::DirBuilderExt;
@@ -53,9 +55,6 @@ pub fn parse_bind(id: &str, spec: &str) -> Result<MountPoint, ContainerError> {
         [s, d, m] => (*s, *d, *m),
         _ => return Err(bad("expected /host:/container[:mode]")),
     };
-    if !source.starts_with('/') {
-        return Err(bad("named volumes are not supported yet; give an absolute host path"));
-    }
     let destination = clean(destination).ok_or_else(|| bad("the container path must be absolute"))?;
     if destination == "/" {
         return Err(bad("the container path must not be /"));
@@ -63,6 +62,23 @@ pub fn parse_bind(id: &str, spec: &str) -> Result<MountPoint, ContainerError> {
     let modes: Vec<&str> = mode.split(',').filter(|m| !m.is_empty()).collect();
     if modes.iter().any(|m| !matches!(*m, "ro" | "rw" | "z" | "Z" | "private" | "rprivate")) {
         return Err(bad("invalid mode"));
+    }
+    if !source.starts_with('/') {
+        if !valid_volume_name(source) {
+            return Err(ContainerError::BadParameter(format!(
+                "create {source}: \"{source}\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path"
+            )));
+        }
+        // The source is the volume's `_data`, known once it exists.
+        return Ok(MountPoint {
+            destination,
+            rw: !modes.contains(&"ro"),
+            name: source.to_string(),
+            driver: LOCAL_DRIVER.to_string(),
+            mode: mode.to_string(),
+            named: true,
+            ..Default::default()
+        });
     }
     Ok(MountPoint {
         source: clean(source).ok_or_else(|| bad("the host path must be absolute"))?,
@@ -72,6 +88,14 @@ pub fn parse_bind(id: &str, spec: &str) -> Result<MountPoint, ContainerError> {
         propagation: BIND_PROPAGATION.to_string(),
         ..Default::default()
     })
+}
+
+/// dockerd's local volume names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
+fn valid_volume_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    name.len() >= 2
+        && bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 /// `NAME[:ro|rw]` of `--volumes-from`.
@@ -118,7 +142,16 @@ pub fn register(daemon: &Daemon, c: &mut Container) -> Result<Vec<String>, Conta
         let m = parse_bind(&c.id, spec)?;
         points.insert(m.destination.clone(), m);
     }
-    let mut wanted = Vec::new();
+    // Named volumes not made yet are made (and filled) like anonymous ones.
+    let mut wanted: Vec<(String, Option<String>)> = Vec::new();
+    for m in points.values_mut().filter(|m| m.named && m.source.is_empty()) {
+        let data = volume_dir(daemon, &m.name).join("_data");
+        if data.is_dir() {
+            m.source = data.to_string_lossy().into_owned();
+        } else {
+            wanted.push((m.destination.clone(), Some(m.name.clone())));
+        }
+    }
     for path in c.config.volumes.iter().flatten().map(|(p, _)| p) {
         let destination = clean(path).ok_or_else(|| {
             ContainerError::BadParameter(format!(
@@ -126,28 +159,32 @@ pub fn register(daemon: &Daemon, c: &mut Container) -> Result<Vec<String>, Conta
             ))
         })?;
         if !points.contains_key(&destination) {
-            wanted.push(destination);
+            wanted.push((destination, None));
         }
     }
     let mut made = Vec::new();
     if !wanted.is_empty() {
         let driver = daemon.graph().driver();
         let rootfs = driver.get(c.layer_id())?;
-        let created = wanted.iter().try_for_each(|destination| {
-            let name = crate::create::random_id();
+        let created = wanted.iter().try_for_each(|(destination, named)| {
+            let name = named.clone().unwrap_or_else(crate::create::random_id);
             let data = create_volume(daemon, &c.id, &name, &rootfs, destination)?;
             made.push(name.clone());
-            points.insert(
-                destination.clone(),
-                MountPoint {
-                    source: data.to_string_lossy().into_owned(),
-                    destination: destination.clone(),
-                    rw: true,
-                    name,
-                    driver: LOCAL_DRIVER.to_string(),
-                    ..Default::default()
-                },
-            );
+            let source = data.to_string_lossy().into_owned();
+            match points.get_mut(destination) {
+                Some(m) => m.source = source,
+                None => {
+                    let m = MountPoint {
+                        source,
+                        destination: destination.clone(),
+                        rw: true,
+                        name,
+                        driver: LOCAL_DRIVER.to_string(),
+                        ..Default::default()
+                    };
+                    points.insert(destination.clone(), m);
+                }
+            }
             Ok(())
         });
         if let Err(e) = driver.put(c.layer_id()) {
@@ -213,7 +250,7 @@ pub fn unused_volumes(store: &ContainerStore, c: &Container) -> Vec<String> {
     let others = store.list();
     c.mount_points
         .values()
-        .filter(|m| m.is_volume() && m.driver == LOCAL_DRIVER)
+        .filter(|m| m.is_volume() && !m.named && m.driver == LOCAL_DRIVER)
         .filter(|m| !others.iter().any(|o| o.id != c.id && o.mount_points.values().any(|om| om.name == m.name)))
         .map(|m| m.name.clone())
         .collect()
@@ -227,6 +264,12 @@ pub fn mounts(c: &Container) -> Result<Vec<BindMount>, ContainerError> {
     let mut points = c.mount_points.clone();
     for spec in c.host_config.binds.iter().flatten() {
         let m = parse_bind(&c.id, spec)?;
+        if !points.contains_key(&m.destination) && m.is_volume() {
+            return Err(ContainerError::BadParameter(format!(
+                "named volume {} must be given at create, not at start",
+                m.name
+            )));
+        }
         points.entry(m.destination.clone()).or_insert(m);
     }
     let mut out = Vec::new();
@@ -283,7 +326,10 @@ mod tests {
         let m = parse_bind("c1", "/h//x/:/data/:ro").unwrap();
         assert_eq!((m.source.as_str(), m.destination.as_str(), m.rw, m.mode.as_str()), ("/h/x", "/data", false, "ro"));
         assert!(parse_bind("c1", "/h:/d").unwrap().rw);
-        assert!(parse_bind("c1", "vol:/data").unwrap_err().to_string().contains("named volumes"));
+        let named = parse_bind("c1", "vol:/data:ro").unwrap();
+        assert_eq!((named.name.as_str(), named.named, named.rw, named.source.as_str()), ("vol", true, false, ""));
+        assert!(parse_bind("c1", "v/x:/data").unwrap_err().to_string().contains("invalid characters"));
+        assert!(parse_bind("c1", "v:/data").is_err());
         assert!(parse_bind("c1", "/x:/y:bogus").is_err());
         assert!(parse_bind("c1", "/x:y").is_err());
         assert!(parse_bind("c1", "/x:/").is_err());

@@ -3,8 +3,9 @@
 //! directory under `<root>/volumes` whose data outlives `restart`, is shared
 //! by `--volumes-from` (read-only with `:ro`), and goes with `rm -v` once
 //! no other container uses it; an image `VOLUME` starts with the image's
-//! content; binds show host files; inspect's `Mounts` lists all of them;
-//! and a restarted daemon mounts the same volumes again.
+//! content; binds show host files; a named volume is shared by name and
+//! kept by `rm -v`; inspect's `Mounts` lists all of them; and a restarted
+//! daemon mounts the same volumes again.
 
 mod common;
 
@@ -92,9 +93,31 @@ fn volumes_persist_are_shared_and_are_removed_with_rm_v() {
     // Errors: dockerd's texts.
     let out = cli(&d, &["create", "--volumes-from", "nosuch", "busybox", "true"]);
     assert!(stderr(&out).contains("No such container: nosuch"), "{}", stderr(&out));
-    let out = cli(&d, &["create", "-v", "named:/x", "busybox", "true"]);
-    assert!(stderr(&out).contains("named volumes are not supported"), "{}", stderr(&out));
+    let out = cli(&d, &["create", "-v", "bad/name:/x", "busybox", "true"]);
+    assert!(stderr(&out).contains("invalid characters for a local volume name"), "{}", stderr(&out));
     assert_eq!(stdout(&cli(&d, &["ps", "-aq"])), "");
+}
+
+#[test]
+fn named_volumes_are_shared_by_name_and_kept_by_rm_v() {
+    if !tools_present() {
+        return;
+    }
+    let d = Daemon::start();
+    import_busybox(&d);
+    ok(&cli(&d, &["run", "--name", "n1", "-v", "shared:/x", "busybox", "sh", "-c", "echo one > /x/f"]));
+    let out = d.client(&["run", "--name", "n2", "-v", "shared:/y:ro", "busybox", "sh", "-c", "cat /y/f; touch /y/g"]);
+    assert_eq!(stdout(&out), "one\n");
+    assert!(stderr(&out).contains("Read-only file system"), "{}", stderr(&out));
+    let data = volumes_dir(&d).join("shared/_data");
+    let m = &inspect(&d, "n2")["Mounts"][0];
+    assert_eq!(
+        (m["Type"].as_str(), m["Name"].as_str(), m["Source"].as_str(), m["RW"].as_bool()),
+        (Some("volume"), Some("shared"), data.to_str(), Some(false)),
+        "{m}"
+    );
+    ok(&cli(&d, &["rm", "-v", "n1", "n2"]));
+    assert_eq!(std::fs::read_to_string(data.join("f")).unwrap(), "one\n", "rm -v keeps named volumes");
 }
 
 #[test]
