@@ -12,7 +12,7 @@
 //! Not handled yet: paths inside volumes and bind mounts (the copy sees the
 //! root filesystem under the mount point).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use engine::{ErrorKind, Job, Status};
@@ -114,9 +114,28 @@ fn name_and_path(job: &Job, usage: &str) -> Option<(String, String)> {
     }
 }
 
+/// The files the daemon keeps for a container in its directory and
+/// bind-mounts over the container's own, by path in the container.
+const NETWORK_FILES: &[(&str, &str)] =
+    &[("etc/hostname", "hostname"), ("etc/hosts", "hosts"), ("etc/resolv.conf", "resolv.conf")];
+
+/// `host`, or the daemon's copy when it is one of the network files.
+fn network_file(root: &RootMount, files: &Path, host: PathBuf) -> PathBuf {
+    match NETWORK_FILES.iter().find(|(at, _)| host == root.path.join(at)) {
+        Some((_, file)) => files.join(file),
+        None => host,
+    }
+}
+
 /// Resolves and stats `path` in a mounted root; missing is an error.
-fn stat_in(root: &RootMount, name: &str, path: &str) -> Result<(ResolvedPath, PathStat), ArchiveError> {
-    let resolved = archive::resolve_path(&root.path, path)?;
+/// dockerd mounts the container's network files (`/etc/hostname`, ...)
+/// into the root while it copies: reading one of them here reads the
+/// daemon's copy in `files` (the container's directory) instead of the
+/// empty mount point the layer holds. A directory above them is read
+/// from the layer as it is.
+fn stat_in(root: &RootMount, files: &Path, name: &str, path: &str) -> Result<(ResolvedPath, PathStat), ArchiveError> {
+    let mut resolved = archive::resolve_path(&root.path, path)?;
+    resolved.host = network_file(root, files, resolved.host);
     match archive::stat_path(&root.path, &resolved)? {
         Some(stat) => Ok((resolved, stat)),
         None => Err(ArchiveError::NotFound { path: path.to_string(), name: name.to_string() }),
@@ -135,9 +154,10 @@ pub async fn copy(daemon: Daemon, job: Job) -> Status {
         let (mut out, forward) = writer_to_stdout(&job);
         let id = c.id.clone();
         let (n, r) = (name.clone(), resource.clone());
+        let files = c.dir(daemon.containers().dir());
         let written = blocking(&id, move || {
             let root = RootMount::get(&graph, &c)?;
-            let host = archive::resolve_in_root(&root.path, &r)?;
+            let host = network_file(&root, &files, archive::resolve_in_root(&root.path, &r)?);
             if std::fs::symlink_metadata(&host).is_err() {
                 return Ok(Err(ArchiveError::NotFound { path: format!("/{r}"), name: n }));
             }
@@ -169,9 +189,10 @@ pub async fn archive_stat(daemon: Daemon, job: Job) -> Status {
         let c = snapshot(&daemon, &name)?;
         let graph = daemon.graph().clone();
         let id = c.id.clone();
+        let files = c.dir(daemon.containers().dir());
         let stat = blocking(&id, move || {
             let root = RootMount::get(&graph, &c)?;
-            Ok(stat_in(&root, &name, &path))
+            Ok(stat_in(&root, &files, &name, &path))
         })
         .await??;
         let json = serde_json::to_string(&stat.1).unwrap_or_default();
@@ -194,9 +215,10 @@ pub async fn archive_get(daemon: Daemon, job: Job) -> Status {
         let id = c.id.clone();
         let (mut out, forward) = writer_to_stdout(&job);
         let n = name.clone();
+        let files = c.dir(daemon.containers().dir());
         let written = blocking(&id, move || {
             let root = RootMount::get(&graph, &c)?;
-            Ok(stat_in(&root, &n, &path).and_then(|(resolved, _)| {
+            Ok(stat_in(&root, &files, &n, &path).and_then(|(resolved, _)| {
                 archive::tar_resource(&resolved.host, &resolved.name, &mut out).map_err(ArchiveError::from)
             }))
         })

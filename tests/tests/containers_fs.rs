@@ -217,6 +217,10 @@ fn cp_copies_files_and_directories_both_ways() {
 
             ok(&cp(&d, &["cp", &at("/etc/passwd"), &w(&format!("passwd-{tag}"))]));
             assert_eq!(std::fs::read(w(&format!("passwd-{tag}"))).unwrap(), PASSWD, "{tag}");
+            // The daemon's own file, not the empty mount point in the layer.
+            ok(&cp(&d, &["cp", &at("/etc/hostname"), &w(&format!("hostname-{tag}"))]));
+            let hostname = ok(&real(&d, &["inspect", "-f", "{{.Config.Hostname}}", c]));
+            assert_eq!(std::fs::read_to_string(w(&format!("hostname-{tag}"))).unwrap(), hostname, "{tag}");
 
             // A file into a directory and back.
             ok(&cp(&d, &["cp", &w("file"), &at("/tmp/")]));
@@ -287,6 +291,12 @@ fn archive_endpoints_stat_and_refuse_tars_that_escape() {
     let (status, _, body) = raw(&d, "GET", "/v1.24/containers/box/archive?path=/nope", b"");
     assert_eq!(status, 404);
     assert_eq!(String::from_utf8_lossy(&body), "{\"message\":\"Could not find the file /nope in container box\"}");
+
+    // Docker 1.2's copy.
+    let (status, _, body) = raw(&d, "POST", "/v1.24/containers/box/copy", br#"{"Resource":"/etc/passwd"}"#);
+    assert!(status == 200 && tar_entries(&body).get("passwd").map(Vec::as_slice) == Some(PASSWD), "{status}");
+    let (status, _, body) = raw(&d, "POST", "/v1.24/containers/box/copy", br#"{"Resource":"/nope"}"#);
+    assert_eq!((status, String::from_utf8_lossy(&body).contains("Could not find the file /nope")), (404, true));
 
     let put = |path: &str, tar: &[u8]| raw(&d, "PUT", &format!("/v1.24/containers/box/archive?path={path}"), tar);
     let one = evil_tar(&[("x", tar::EntryType::Regular, "", b"x")]);
