@@ -82,17 +82,30 @@ fn memory_limit(d: &Daemon, name: &str) -> String {
     cgroup_file(d, name, "memory", "memory.limit_in_bytes", "memory.max")
 }
 
-/// `GET path` on the daemon's socket, reading `count` JSON lines of the
-/// streamed body, then hanging up.
-fn stream_lines(d: &Daemon, path: &str, count: usize) -> Vec<Value> {
+/// `GET path` on the daemon's socket, past the response head; reads fail
+/// after 20 s rather than hang the test.
+fn open_stream(d: &Daemon, path: &str) -> BufReader<UnixStream> {
     let mut s = UnixStream::connect(&d.socket).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     // HTTP/1.0: the body is the objects themselves, without chunk framing.
     write!(s, "GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n").unwrap();
     let mut reader = BufReader::new(s);
-    let mut status = String::new();
-    reader.read_line(&mut status).unwrap();
-    assert!(status.contains(" 200 "), "{status}");
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.contains(" 200 "), "{line}");
+    loop {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "no end of the head");
+        if line.trim().is_empty() {
+            break;
+        }
+    }
+    reader
+}
+
+/// Reads `count` JSON lines of a stream, then hangs up.
+fn stream_lines(d: &Daemon, path: &str, count: usize) -> Vec<Value> {
+    let mut reader = open_stream(d, path);
     let mut objects = Vec::new();
     let mut line = String::new();
     while objects.len() < count {
@@ -150,6 +163,15 @@ fn stats_for_the_real_cli_docker_py_and_our_client() {
     let objects = stream_lines(&d, "/containers/st/stats", 2);
     assert_eq!(objects[1]["precpu_stats"], objects[0]["cpu_stats"]);
     assert!(objects[1]["read"] != objects[0]["read"]);
+
+    // A stream ends when its container stops.
+    let mut reader = open_stream(&d, "/containers/st/stats?stream=1");
+    let mut first = String::new();
+    assert!(reader.read_line(&mut first).unwrap() > 0 && first.starts_with('{'), "{first}");
+    ok(&cli(&d, &["kill", "st"]));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).expect("the stream ends (no read timeout)");
+    ok(&cli(&d, &["start", "st"]));
 
     // A container that does not run: one object of zeroes, then the end.
     let (code, body) = d.http("GET", "/containers/idle/stats?stream=0", "");
@@ -211,9 +233,24 @@ fn update_changes_limits_live_and_keeps_them() {
     assert_eq!(memory_limit(&d, "up"), (48 * MIB).to_string());
     assert_eq!(inspect(&d, "up")["HostConfig"]["Memory"].as_u64(), Some(48 * MIB));
 
-    // Our client, with CPU shares.
-    let out = ours(&d, &["update", "--cpu-shares", "512", "up"]);
+    // docker-py's `Container.update`.
+    if let Some(python) = common::docker_py() {
+        let script = r#"
+import json, sys, docker
+c = docker.DockerClient(base_url=sys.argv[1], version='auto')
+print(json.dumps(c.containers.get('up').update(restart_policy={'Name': 'on-failure', 'MaximumRetryCount': 2})))
+"#;
+        let out = Command::new(python).arg("-c").arg(script).arg(d.host()).output().unwrap();
+        assert_eq!(ok(&out).trim(), r#"{"Warnings": []}"#);
+        let policy = &inspect(&d, "up")["HostConfig"]["RestartPolicy"];
+        assert_eq!((policy["Name"].as_str(), policy["MaximumRetryCount"].as_i64()), (Some("on-failure"), Some(2)));
+    }
+
+    // Our client, with CPU shares and a CFS quota (which a start applies
+    // after the fact, see below).
+    let out = ours(&d, &["update", "--cpu-shares", "512", "--cpu-quota", "50000", "up"]);
     assert_eq!(ok(&out).trim(), "up");
+    assert_eq!(cgroup_file(&d, "up", "cpu", "cpu.cfs_quota_us", "cpu.max").split(' ').next(), Some("50000"));
     let shares = cgroup_file(&d, "up", "cpu", "cpu.shares", "cpu.weight");
     assert!(shares == "512" || shares == "20", "cpu.shares 512 (or its v2 weight): {shares}");
     assert_eq!(inspect(&d, "up")["HostConfig"]["CpuShares"], 512);
@@ -247,4 +284,5 @@ fn update_changes_limits_live_and_keeps_them() {
     assert_eq!(memory_limit(&d, "up"), (40 * MIB).to_string());
     let shares = cgroup_file(&d, "up", "cpu", "cpu.shares", "cpu.weight");
     assert!(shares == "512" || shares == "20", "{shares}");
+    assert_eq!(cgroup_file(&d, "up", "cpu", "cpu.cfs_quota_us", "cpu.max").split(' ').next(), Some("50000"));
 }
