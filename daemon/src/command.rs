@@ -18,6 +18,7 @@ pub fn build(c: &Container, rootfs: PathBuf, store: &ContainerStore) -> Result<C
     let hc = &c.host_config;
     let dir = c.dir(store.dir());
     let file = |name: &str| Some(dir.join(name)).filter(|p| p.exists());
+    let mounts = crate::volumes::mounts(c, &rootfs)?;
     Ok(Command {
         id: c.id.clone(),
         rootfs,
@@ -35,7 +36,7 @@ pub fn build(c: &Container, rootfs: PathBuf, store: &ContainerStore) -> Result<C
         hostname: c.config.hostname.clone(),
         domainname: c.config.domainname.clone(),
         network: network_mode(c, store)?,
-        mounts: crate::volumes::mounts(c)?,
+        mounts,
         hosts_path: file("hosts"),
         hostname_path: file("hostname"),
         resolv_conf_path: file("resolv.conf"),

@@ -212,7 +212,9 @@ fn create_volume(
     let dir = volume_dir(daemon, name);
     let data = dir.join("_data");
     DirBuilder::new().mode(0o755).create(&dir).map_err(ContainerError::io(id, &dir))?;
-    let inside = rootfs.join(destination.trim_start_matches('/'));
+    // Resolved as the container would see it: an image symlink on the way
+    // (`/var/run` -> `/run`) must not lead to the host's directory.
+    let inside = graph::archive::resolve_in_root(rootfs, destination)?;
     let filled = match fs::symlink_metadata(&inside) {
         Ok(m) if m.is_dir() => graph::copy_tree(&inside, &data).map_err(ContainerError::from),
         Ok(_) => Err(ContainerError::BadParameter(format!(
@@ -256,11 +258,13 @@ pub fn unused_volumes(store: &ContainerStore, c: &Container) -> Vec<String> {
         .collect()
 }
 
-/// The exec driver's bind mounts for `c` (blocking): its recorded mount
-/// points, parents before children, plus binds of a host config given to
-/// `start` by an old client that create never saw. A missing bind source
-/// is created (0755), as Docker does.
-pub fn mounts(c: &Container) -> Result<Vec<BindMount>, ContainerError> {
+/// The exec driver's bind mounts for `c`, whose root filesystem is at
+/// `rootfs` (blocking): its recorded mount points, parents before children,
+/// plus binds of a host config given to `start` by an old client that
+/// create never saw. A missing bind source is created (0755), as Docker
+/// does. Destinations are resolved in the root's scope, as dockerd does, so
+/// a symlink in the image cannot point a mount outside the container.
+pub fn mounts(c: &Container, rootfs: &Path) -> Result<Vec<BindMount>, ContainerError> {
     let mut points = c.mount_points.clone();
     for spec in c.host_config.binds.iter().flatten() {
         let m = parse_bind(&c.id, spec)?;
@@ -290,9 +294,13 @@ pub fn mounts(c: &Container) -> Result<Vec<BindMount>, ContainerError> {
                 reason: format!("Could not create local directory '{}' for bind mount: {e}!", source.display()),
             })?;
         }
+        let resolved = graph::archive::resolve_in_root(rootfs, &m.destination)?;
+        let inside = resolved.strip_prefix(rootfs).map_err(|_| {
+            ContainerError::BadParameter(format!("mount destination {} leaves the container", m.destination))
+        })?;
         out.push(BindMount {
             source: source.to_path_buf(),
-            destination: PathBuf::from(&m.destination),
+            destination: Path::new("/").join(inside),
             read_only: !m.rw,
             private: false,
         });
@@ -361,13 +369,17 @@ mod tests {
         };
         c.mount_points.insert(volume.destination.clone(), volume);
         c.host_config.binds = Some(vec![format!("{}:/data:ro", src.display())]);
-        let m = mounts(&c).unwrap();
+        let root = tmp.path().join("root");
+        fs::create_dir_all(root.join("real")).unwrap();
+        std::os::unix::fs::symlink("/real", root.join("data")).unwrap();
+        let m = mounts(&c, &root).unwrap();
         assert!(src.is_dir());
         let got: Vec<(&Path, bool)> = m.iter().map(|m| (m.destination.as_path(), m.read_only)).collect();
-        assert_eq!(got, [(Path::new("/data"), true), (Path::new("/data/sub"), false)]);
+        // Through the image's absolute symlink, inside the root.
+        assert_eq!(got, [(Path::new("/real"), true), (Path::new("/real/sub"), false)]);
         let wire = to_wire(&c);
         assert_eq!((wire[0].kind.as_str(), wire[0].driver.as_str()), ("volume", "local"));
         fs::remove_dir(&vol).unwrap();
-        assert!(mounts(&c).unwrap_err().to_string().contains("missing"));
+        assert!(mounts(&c, &root).unwrap_err().to_string().contains("missing"));
     }
 }

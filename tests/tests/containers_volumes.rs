@@ -159,9 +159,21 @@ fn image_volumes_start_with_the_image_content_and_binds_show_host_files() {
     ok(&d.client(&["run", "--rm", "-v", &spec, "busybox", "sh", "-c", "echo back > /mnt/w"]));
     assert_eq!(std::fs::read_to_string(host.join("w")).unwrap(), "back\n");
 
-    ok(&cli(&d, &["rm", "-v", "fromimg", "bound"]));
+    // A volume path through an absolute symlink of the image resolves in
+    // the container: it is filled from the image's /etc, not the host's.
+    ok(&cli(&d, &["run", "--name", "lnk", "busybox", "ln", "-s", "/etc", "/lnk"]));
+    ok(&cli(&d, &["commit", "-c", "VOLUME /lnk", "lnk", "lnkimg"]));
+    let out = cli(&d, &["run", "--rm", "lnkimg", "sh", "-c", "cat /lnk/passwd; echo w > /lnk/new; ls /etc/new"]);
+    assert_eq!(
+        ok(&out),
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n/etc/new\n",
+        "{}",
+        stderr(&out)
+    );
+
+    ok(&cli(&d, &["rm", "-v", "fromimg", "bound", "lnk"]));
     assert!(!data.exists());
-    ok(&cli(&d, &["rmi", "volimg"]));
+    ok(&cli(&d, &["rmi", "volimg", "lnkimg"]));
 }
 
 #[test]
