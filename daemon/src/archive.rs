@@ -22,7 +22,7 @@ use graph::{Graph, GraphError};
 
 use crate::container::Container;
 use crate::error::ContainerError;
-use crate::runtime::blocking;
+use crate::runtime::{Control, blocking};
 use crate::{Daemon, events};
 
 /// A failure of the copy jobs; the kind decides the HTTP status.
@@ -102,6 +102,41 @@ pub(crate) fn snapshot(daemon: &Daemon, name: &str) -> Result<Container, Contain
     Ok(daemon.containers().get(name)?.lock().clone())
 }
 
+/// Runs `body` with the container `name` frozen if it runs and is not
+/// paused: paths are checked, then used, and a running container could
+/// swap a checked directory for a symlink in between (CVE-2018-15664;
+/// dockerd pauses the same way since 19.03). The freezer is used directly,
+/// so no pause events and no change to `State.Paused`; a container the
+/// user paused during the copy stays frozen.
+async fn frozen<T>(
+    daemon: &Daemon,
+    name: &str,
+    body: impl Future<Output = Result<T, ArchiveError>>,
+) -> Result<T, ArchiveError> {
+    let running = daemon.containers().get(name).ok().and_then(|h| {
+        let c = h.lock();
+        (c.state.running && !c.state.paused).then(|| c.id.clone())
+    });
+    let mut thaw = None;
+    if let Some(id) = running {
+        let slot = daemon.runtime().slot(&id);
+        match slot.control(|reply| Control::Freeze(true, reply)).await {
+            Ok(()) => thaw = Some(slot),
+            // It stopped meanwhile: nothing runs to race with.
+            Err(e) => tracing::debug!(container = %id, error = %e, "not frozen for the copy"),
+        }
+    }
+    let result = body.await;
+    let paused_meanwhile = || daemon.containers().get(name).is_ok_and(|h| h.lock().state.paused);
+    if let Some(slot) = thaw
+        && !paused_meanwhile()
+        && let Err(e) = slot.control(|reply| Control::Freeze(false, reply)).await
+    {
+        tracing::warn!(container = %name, error = %e, "could not thaw after the copy");
+    }
+    result
+}
+
 /// `NAME PATH` from the job's args.
 fn name_and_path(job: &Job, usage: &str) -> Option<(String, String)> {
     let args = job.args();
@@ -148,7 +183,7 @@ pub async fn copy(daemon: Daemon, job: Job) -> Status {
     let Some((name, resource)) = name_and_path(&job, "container_copy") else {
         return job.errorf("Usage: container_copy CONTAINER RESOURCE").await;
     };
-    let result = async {
+    let result = frozen(&daemon, &name, async {
         let c = snapshot(&daemon, &name)?;
         let graph = daemon.graph().clone();
         let (mut out, forward) = writer_to_stdout(&job);
@@ -174,7 +209,7 @@ pub async fn copy(daemon: Daemon, job: Job) -> Status {
         forwarded?;
         events::emit(daemon.engine(), "copy", &snapshot(&daemon, &name)?, &[]).await;
         Ok::<(), ArchiveError>(())
-    }
+    })
     .await;
     finish(&job, result).await
 }
@@ -185,20 +220,21 @@ pub async fn archive_stat(daemon: Daemon, job: Job) -> Status {
     let Some((name, path)) = name_and_path(&job, "container_archive_stat") else {
         return job.errorf("Usage: container_archive_stat CONTAINER PATH").await;
     };
-    let result = async {
+    let result = frozen(&daemon, &name, async {
         let c = snapshot(&daemon, &name)?;
         let graph = daemon.graph().clone();
         let id = c.id.clone();
         let files = c.dir(daemon.containers().dir());
+        let (n, p) = (name.clone(), path.clone());
         let stat = blocking(&id, move || {
             let root = RootMount::get(&graph, &c)?;
-            Ok(stat_in(&root, &files, &name, &path))
+            Ok(stat_in(&root, &files, &n, &p))
         })
         .await??;
         let json = serde_json::to_string(&stat.1).unwrap_or_default();
         job.print(json).await.map_err(io_failure(&id))?;
         Ok(())
-    }
+    })
     .await;
     finish(&job, result).await
 }
@@ -209,7 +245,7 @@ pub async fn archive_get(daemon: Daemon, job: Job) -> Status {
     let Some((name, path)) = name_and_path(&job, "container_archive_get") else {
         return job.errorf("Usage: container_archive_get CONTAINER PATH").await;
     };
-    let result = async {
+    let result = frozen(&daemon, &name, async {
         let c = snapshot(&daemon, &name)?;
         let graph = daemon.graph().clone();
         let id = c.id.clone();
@@ -230,7 +266,7 @@ pub async fn archive_get(daemon: Daemon, job: Job) -> Status {
         forwarded?;
         events::emit(daemon.engine(), "archive-path", &snapshot(&daemon, &name)?, &[]).await;
         Ok(())
-    }
+    })
     .await;
     finish(&job, result).await
 }
@@ -248,7 +284,7 @@ pub async fn archive_put(daemon: Daemon, job: Job) -> Status {
     let chown = if job.getenv_bool("copyUIDGID") { None } else { Some((0, 0)) };
     let options =
         ExtractOptions { no_overwrite_dir_non_dir: job.getenv_bool("noOverwriteDirNonDir"), chown, no_lchown: false };
-    let result = async {
+    let result = frozen(&daemon, &name, async {
         let c = snapshot(&daemon, &name)?;
         let read_only = c.host_config.readonly_rootfs;
         let graph = daemon.graph().clone();
@@ -275,7 +311,7 @@ pub async fn archive_put(daemon: Daemon, job: Job) -> Status {
         .await??;
         events::emit(daemon.engine(), "extract-to-dir", &snapshot(&daemon, &name)?, &[]).await;
         Ok(())
-    }
+    })
     .await;
     finish(&job, result).await
 }

@@ -325,6 +325,12 @@ fn archive_endpoints_stat_and_refuse_tars_that_escape() {
     // The daemon keeps serving, and the container saw the good writes only.
     assert_eq!(put("/tmp", &one).0, 200);
     assert_eq!(ok(&real(&d, &["exec", "box", "cat", "/tmp/x"])), "x");
+    // The freeze for the copy leaves a paused container paused.
+    ok(&real(&d, &["pause", "box"]));
+    assert_eq!(put("/tmp", &evil_tar(&[("y", tar::EntryType::Regular, "", b"y")])).0, 200);
+    assert_eq!(ok(&real(&d, &["inspect", "-f", "{{.State.Paused}}", "box"])), "true\n");
+    ok(&real(&d, &["unpause", "box"]));
+    assert_eq!(ok(&real(&d, &["exec", "box", "cat", "/tmp/y"])), "y");
     assert_eq!(ok(&ours(&d, &["ps", "-q"])).lines().count(), 1);
     ok(&real(&d, &["rm", "-f", "box"]));
 }
