@@ -109,8 +109,10 @@ async fn sample(daemon: &Daemon, handle: &Handle, id: &str) -> Result<StatsJson,
     let cg = daemon.runtime().slot(id).control(Control::Stats).await?;
     let read = rfc3339_nano(SystemTime::now());
     let pid = handle.lock().state.pid;
-    let (system, networks) = blocking(id, move || Ok((system_cpu_usage(), networks(pid)))).await?;
-    Ok(to_wire(cg, read, system, networks, sysinfo::mem_total(), sysinfo::ncpu() as u64))
+    let (system, networks, memory, cpus) =
+        blocking(id, move || Ok((system_cpu_usage(), networks(pid), sysinfo::mem_total(), sysinfo::ncpu() as u64)))
+            .await?;
+    Ok(to_wire(cg, read, system, networks, memory, cpus))
 }
 
 /// The wire object of a cgroup sample.

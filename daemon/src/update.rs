@@ -70,9 +70,14 @@ pub async fn update(daemon: Daemon, job: Job) -> Status {
 async fn update_container(
     daemon: &Daemon,
     name: &str,
-    mut u: UpdateConfig,
+    u: UpdateConfig,
 ) -> Result<(Vec<String>, crate::container::Container), UpdateError> {
-    let warnings = check(&mut u)?;
+    // The checks read the host's cgroup and CPU files.
+    let (u, warnings) = blocking(name, move || {
+        let mut u = u;
+        Ok(check(&mut u).map(|warnings| (u, warnings)))
+    })
+    .await??;
     let handle = daemon.containers().get(name)?;
     let (id, old, new) = {
         let mut c = handle.lock();
