@@ -7,10 +7,14 @@
 //!
 //! Paths are resolved inside the root with symlinks scoped to it, and a tar
 //! put into a container goes through the graph's checked extraction, so a
-//! symlink in the container never leads a write outside its root.
+//! symlink in the container never leads a write outside its root; a running
+//! container is frozen meanwhile so it cannot swap a checked path. The
+//! network files (`/etc/hostname`, `/etc/hosts`, `/etc/resolv.conf`) read
+//! as the daemon's copies, as dockerd's mounts make them.
 //!
 //! Not handled yet: paths inside volumes and bind mounts (the copy sees the
-//! root filesystem under the mount point).
+//! root filesystem under the mount point), and writes to the network files
+//! (a put lands in the layer, under the container's bind mount).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -5,9 +5,10 @@
 //! top entry renamed (`TarResourceRebase`).
 //!
 //! Resolution is by path: a running container can swap a checked directory
-//! for a symlink before the caller uses the result. Writes therefore go
-//! through [`extract_into`](super::extract_into), which checks every
-//! component again with `lstat` and never follows one.
+//! for a symlink before the caller uses the result, so the daemon freezes
+//! a running container around a copy; writes also go through
+//! [`extract_into`](super::extract_into), which checks every component
+//! again with `lstat` and never follows one it did not make.
 
 use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
