@@ -23,8 +23,8 @@ use crate::runtime::Runtime;
 use crate::store::ContainerStore;
 use crate::{
     DaemonError, archive, attach, changes, commit, create, delete, exec, exec_start, export, image_delete, info,
-    inspect, kill, lifecycle, list, logs, pause, rename, resize, restart, start, stats, stop, sysinfo, top, update,
-    wait,
+    inspect, kill, lifecycle, list, logs, network_inspect, pause, rename, resize, restart, start, stats, stop, sysinfo,
+    top, update, volume_inspect, wait,
 };
 
 /// The state directories under the root (`-g`).
@@ -206,6 +206,10 @@ impl Daemon {
         eng.register(jobs::ARCHIVE_PUT, move |job| archive::archive_put(daemon.clone(), job))?;
         let daemon = self.clone();
         eng.register(jobs::COMMIT, move |job| commit::commit(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(names::network::INSPECT, move |job| network_inspect::network_inspect(daemon.clone(), job))?;
+        let daemon = self.clone();
+        eng.register(names::network::VOLUME_INSPECT, move |job| volume_inspect::volume_inspect(daemon.clone(), job))?;
         lifecycle::install(self);
         Ok(())
     }

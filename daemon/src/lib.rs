@@ -35,6 +35,7 @@ mod logs;
 mod monitor;
 pub mod names;
 mod netfiles;
+mod network_inspect;
 mod pause;
 pub mod pidfile;
 mod rename;
@@ -48,6 +49,7 @@ pub mod store;
 pub mod sysinfo;
 mod top;
 mod update;
+mod volume_inspect;
 mod volumes;
 mod wait;
 

@@ -103,19 +103,24 @@ fn bad_requests_get_clear_errors_and_the_daemon_keeps_serving() {
         assert_eq!(got, status, "{method} {path}: {answer}");
         assert!(answer.contains(text), "{method} {path}: {answer}");
     }
-    let (status, body) = d.http("GET", "/v1.24/volumes/x", "");
+    let (status, body) = d.http("GET", "/v1.24/volumes", "");
     assert_eq!(status, 501, "routes whose subsystem has not landed say so: {body}");
-    assert!(body.contains("no handler is registered for job 'volume_inspect'"), "{body}");
+    assert!(body.contains("no handler is registered for job 'volume_list'"), "{body}");
 
     // Still serving, and still answering clients.
     let out = d.client(&["version"]);
     assert!(out.status.success());
     if require(REAL_CLI, "the docker CLI v28") {
-        let out = d.real_cli(&["volume", "inspect", "x"]);
+        // inspect falls through container, image, network and volume to
+        // the CLI's own answer: every lookup must be a 404, none a 501.
+        let out = d.real_cli(&["inspect", "nosuch"]);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(stderr(&out).trim(), "Error: No such object: nosuch");
+        let out = d.real_cli(&["volume", "ls"]);
         assert_eq!(out.status.code(), Some(1));
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "one line: {err}");
-        assert!(err.contains("Error response from daemon: GET /volumes/x is not implemented yet"), "{err}");
+        assert!(err.contains("Error response from daemon: GET /volumes is not implemented yet"), "{err}");
     }
 }
 
