@@ -8,7 +8,7 @@
 //! for a symlink before the caller uses the result, so the daemon freezes
 //! a running container around a copy; writes also go through
 //! [`extract_into`](super::extract_into), which checks every component
-//! again with `lstat` and never follows one it did not make.
+//! again with `lstat` and never follows one.
 
 use std::collections::VecDeque;
 use std::ffi::{OsStr, OsString};
