@@ -166,6 +166,51 @@ fn without(mut tar: File, exclude: &[String], tmp_dir: &Path) -> Result<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::images::tests::{config, layers};
+
+    #[test]
+    fn a_commit_extends_its_parent_and_an_empty_one_adds_no_layer() {
+        for driver in ["vfs", "overlay"] {
+            let tmp = tempfile::tempdir().unwrap();
+            let g = Graph::new(tmp.path(), driver, &[]).unwrap();
+            let diffs = layers(&g, &["a"]);
+            let parent = g.images().create(&config(&diffs, "p")).unwrap();
+            let top = parent.top_layer.clone().unwrap();
+            g.driver().create("ctr", Some(hex_of(&top))).unwrap();
+            let spec = CommitSpec {
+                parent: Some(parent.id.clone()),
+                config: serde_json::json!({"Env": ["FOO=bar"]}),
+                container: "ctr".into(),
+                comment: "msg".into(),
+                target: commit_target("repo", "t").unwrap(),
+                exclude: vec!["proc".into()],
+                ..Default::default()
+            };
+            let empty = commit_image(&g, "ctr", &spec).unwrap();
+            assert_eq!(empty.config.rootfs.diff_ids, diffs, "{driver}");
+            assert!(empty.config.history.last().unwrap().empty_layer);
+
+            let dir = g.driver().diff_dir("ctr");
+            std::fs::write(dir.join("new"), b"x").unwrap();
+            std::fs::create_dir(dir.join("proc")).unwrap();
+            let image = commit_image(&g, "ctr", &spec).unwrap();
+            assert_eq!(image.config.rootfs.diff_ids.len(), 2, "{driver}");
+            assert_eq!(image.parent.as_deref(), Some(parent.id.as_str()));
+            assert_eq!((image.config.comment.as_str(), image.config.container.as_str()), ("msg", "ctr"));
+            assert_eq!(image.config.config["Env"], serde_json::json!(["FOO=bar"]));
+            assert_eq!(image.config.history.len(), 1);
+            assert_eq!(g.tags().get("repo", "t").as_deref(), Some(image.id.as_str()));
+            let mut tar = Vec::new();
+            g.layers().tar(image.top_layer.as_deref().unwrap()).unwrap().read_to_end(&mut tar).unwrap();
+            let names: Vec<String> = tar::Archive::new(&tar[..])
+                .entries()
+                .unwrap()
+                .map(|e| e.unwrap().path().unwrap().display().to_string())
+                .collect();
+            assert_eq!(names, ["new"], "{driver}: the excluded path is left out");
+            assert!(matches!(commit_target("Bad Repo", ""), Err(GraphError::InvalidReference(_))));
+        }
+    }
 
     #[test]
     fn excluded_entries_go_and_the_rest_stays() {
