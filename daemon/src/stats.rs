@@ -66,7 +66,7 @@ pub async fn stats(daemon: Daemon, job: Job) -> Status {
             // The container stopped (or never ran): a stream ends there.
             Err(ContainerError::NotRunning(_)) => {
                 if !written {
-                    return print(&job, &blank()).await;
+                    return print(&job, &blank()).await.err().unwrap_or(Status::OK);
                 }
                 return Status::OK;
             }
@@ -79,29 +79,29 @@ pub async fn stats(daemon: Daemon, job: Job) -> Status {
         if !stream && !primed {
             continue;
         }
-        let status = print(&job, &object).await;
-        written = true;
-        if !stream || status != Status::OK {
+        if let Err(status) = print(&job, &object).await {
             return status;
+        }
+        written = true;
+        if !stream {
+            return Status::OK;
         }
     }
 }
 
-/// Writes one object as a line. A failed write is the client gone: not an
-/// error worth a log line, the job just ends.
-async fn print(job: &Job, object: &StatsJson) -> Status {
+/// Writes one object as a line; `Err` with the job's status when the
+/// stream must end. A failed write is the client gone: not an error worth
+/// a log line, the job just ends.
+async fn print(job: &Job, object: &StatsJson) -> Result<(), Status> {
     let mut line = match serde_json::to_string(object) {
         Ok(line) => line,
-        Err(e) => return job.errorf(format!("encoding stats: {e}")).await,
+        Err(e) => return Err(job.errorf(format!("encoding stats: {e}")).await),
     };
     line.push('\n');
-    match job.print(line).await {
-        Ok(()) => Status::OK,
-        Err(e) => {
-            tracing::debug!(error = %e, "stats client gone");
-            Status::OK
-        }
-    }
+    job.print(line).await.map_err(|e| {
+        tracing::debug!(error = %e, "stats client gone; stream ended");
+        Status::OK
+    })
 }
 
 /// One sample of a running container.

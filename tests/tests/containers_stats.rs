@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use common::image_tools::{import_busybox, ok, real_cli_within, restart};
 use common::images;
-use common::{Daemon, REAL_CLI, docker_bin, require, stderr, stdout};
+use common::{Daemon, DaemonOptions, REAL_CLI, docker_bin, require, stderr, stdout};
 use serde_json::Value;
 
 const MIB: u64 = 1 << 20;
@@ -123,7 +123,8 @@ fn stats_for_the_real_cli_docker_py_and_our_client() {
     if !tools_present() {
         return;
     }
-    let d = Daemon::start();
+    // Debug logs tell when a stats job notices its client has gone.
+    let d = Daemon::start_with(DaemonOptions { args: vec!["-D".into()], ..Default::default() });
     import_busybox(&d);
     let _cleanup = Removed::new(&d, &["st", "idle"]);
     ok(&cli(&d, &["run", "-d", "--name", "st", "-m", "64m", "busybox", "sleep", "600"]));
@@ -163,6 +164,8 @@ fn stats_for_the_real_cli_docker_py_and_our_client() {
     let objects = stream_lines(&d, "/containers/st/stats", 2);
     assert_eq!(objects[1]["precpu_stats"], objects[0]["cpu_stats"]);
     assert!(objects[1]["read"] != objects[0]["read"]);
+    // The client hung up: the job ends at its next write.
+    d.wait_for_log_count("stats client gone; stream ended", 1, 10);
 
     // A stream ends when its container stops.
     let mut reader = open_stream(&d, "/containers/st/stats?stream=1");
