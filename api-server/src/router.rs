@@ -327,15 +327,21 @@ async fn run(job: Job, reply: Reply, version: ApiVersion) -> Response<Body> {
     match reply {
         Reply::Json(status) => {
             let out = job.stdout().add_buffer();
-            match job.run().await {
+            let guard = job.hold_reply();
+            let response = match job.run().await {
                 Ok(()) => full(status, "application/json", out.take()),
                 Err(e) => error_response(&e.into(), version),
-            }
+            };
+            delivered_with(response, guard)
         }
-        Reply::Empty(status) => match job.run().await {
-            Ok(()) => empty(status),
-            Err(e) => error_response(&e.into(), version),
-        },
+        Reply::Empty(status) => {
+            let guard = job.hold_reply();
+            let response = match job.run().await {
+                Ok(()) => empty(status),
+                Err(e) => error_response(&e.into(), version),
+            };
+            delivered_with(response, guard)
+        }
         Reply::Header(name) => {
             let out = job.stdout().add_buffer();
             if let Err(e) = job.run().await {
@@ -356,6 +362,39 @@ async fn run(job: Job, reply: Reply, version: ApiVersion) -> Response<Body> {
         Reply::Hijack(_) | Reply::Multiplexed(_) | Reply::RawWithStat(..) => {
             error_response(&ApiError::new(ErrorKind::Internal, "a stream reply reached the plain runner"), version)
         }
+    }
+}
+
+/// The response with `guard` riding in its body: hyper drops the body once
+/// it has written it, which tells the job its answer is out (work a handler
+/// deferred to [`Job::replied`] runs then).
+fn delivered_with(response: Response<Body>, guard: engine::ReplyGuard) -> Response<Body> {
+    response.map(|body| Delivered { body, _guard: guard }.boxed())
+}
+
+/// A body that holds a [`engine::ReplyGuard`] until it is dropped.
+struct Delivered {
+    body: Body,
+    _guard: engine::ReplyGuard,
+}
+
+impl HttpBody for Delivered {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }
 

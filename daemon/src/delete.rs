@@ -51,7 +51,15 @@ pub async fn delete(daemon: Daemon, job: Job) -> Status {
     match result {
         Ok(Ok(c)) => {
             daemon.runtime().forget(&c.id);
-            events::log(&job, "destroy", &c, &[]).await;
+            // After the answer, not before: the docker CLI below API 1.25
+            // removes `run --rm` containers itself and exits on `destroy`,
+            // cancelling its DELETE ("error removing container: context
+            // canceled") if that answer has not arrived yet.
+            let j = job.clone();
+            tokio::spawn(async move {
+                j.replied().await;
+                events::log(&j, "destroy", &c, &[]).await;
+            });
             Status::OK
         }
         Ok(Err(e)) => job.fail(e.kind(), e).await,

@@ -50,6 +50,15 @@ where
     Arc::new(move |job| Box::pin(f(job)))
 }
 
+/// Marks a held reply as delivered when dropped (see [`Job::hold_reply`]).
+pub struct ReplyGuard(Job);
+
+impl Drop for ReplyGuard {
+    fn drop(&mut self) {
+        self.0.mark_replied();
+    }
+}
+
 /// A job. Cheap to clone: clones are handles to the same job, which is how
 /// the handler and the caller share it.
 #[derive(Clone)]
@@ -67,6 +76,10 @@ struct JobInner {
     stdin: Input,
     handler: Option<Handler>,
     state: Mutex<JobState>,
+    /// `true` once the job's answer has been handed to its caller.
+    replied: tokio::sync::watch::Sender<bool>,
+    /// The caller (the API server) marks the reply itself.
+    reply_held: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -90,6 +103,8 @@ impl Job {
                 stdin: Input::new(),
                 handler,
                 state: Mutex::new(JobState::default()),
+                replied: tokio::sync::watch::Sender::new(false),
+                reply_held: std::sync::atomic::AtomicBool::new(false),
             }),
         }
     }
@@ -336,7 +351,35 @@ impl Job {
             }
         });
         eng.logf(&format!("-job {}{}", self.call_string(), self.status_string()));
+        if !self.inner.reply_held.load(std::sync::atomic::Ordering::Acquire) {
+            self.mark_replied();
+        }
         result
+    }
+
+    /// Says that the caller will report when the job's answer has been
+    /// delivered, which is after the job ends for an HTTP reply: the API
+    /// server holds the guard until the response body is written. Without
+    /// it the answer counts as delivered when the job ends. Call before
+    /// `run`; dropping the guard marks the reply, so no path can forget to.
+    pub fn hold_reply(&self) -> ReplyGuard {
+        self.inner.reply_held.store(true, std::sync::atomic::Ordering::Release);
+        ReplyGuard(self.clone())
+    }
+
+    fn mark_replied(&self) {
+        self.inner.replied.send_replace(true);
+    }
+
+    /// Resolves once the job's answer has reached its caller. A handler
+    /// spawns work on it that a client must see only after the answer:
+    /// `delete`'s `destroy` event, which the docker CLI at API < 1.25 takes
+    /// as the end of `run --rm` and exits on, cancelling its own DELETE if
+    /// that answer had not arrived yet.
+    pub async fn replied(&self) {
+        let mut rx = self.inner.replied.subscribe();
+        // The sender lives in the job, which this handle keeps alive.
+        let _ = rx.wait_for(|done| *done).await;
     }
 
     async fn close_streams(&self) -> Result<(), JobError> {

@@ -32,7 +32,7 @@ mod tail;
 pub use engine::{Engine, SHUTDOWN_HOOKS_TIMEOUT, SHUTDOWN_JOBS_TIMEOUT, register_global};
 pub use env::{Env, EnvError, parse_bool};
 pub use input::Input;
-pub use job::{Handler, HandlerFuture, Job, handler};
+pub use job::{Handler, HandlerFuture, Job, ReplyGuard, handler};
 pub use output::Output;
 pub use sinks::{BufferSink, ChannelSink, DecodedEnv, DecodedTable, LogWriter, SharedBuffer, SharedTail};
 pub use status::{ErrorKind, JobError, Status};

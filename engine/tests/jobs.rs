@@ -328,3 +328,35 @@ async fn parse_job_splits_env_from_args() {
     let err = eng.parse_job(" a=b ").unwrap_err();
     assert_eq!(err.to_string(), "empty command: ' a=b '");
 }
+
+/// Work a handler defers to `replied` runs when the job ends, or, when the
+/// caller holds the reply, only once the caller lets go of it.
+#[tokio::test]
+async fn replied_waits_for_a_held_reply() {
+    let eng = Engine::new();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<&'static str>();
+    eng.register("deferring", move |job: Job| {
+        let tx = tx.clone();
+        async move {
+            let j = job.clone();
+            tokio::spawn(async move {
+                j.replied().await;
+                let _ = tx.send("after the reply");
+            });
+            Status::OK
+        }
+    })
+    .unwrap();
+
+    let job = eng.job("deferring", Vec::<String>::new());
+    job.run().await.unwrap();
+    assert_eq!(rx.recv().await, Some("after the reply"), "not held: replied once the job ended");
+
+    let job = eng.job("deferring", Vec::<String>::new());
+    let guard = job.hold_reply();
+    job.run().await.unwrap();
+    tokio::task::yield_now().await;
+    assert!(rx.try_recv().is_err(), "held: nothing before the caller lets go");
+    drop(guard);
+    assert_eq!(rx.recv().await, Some("after the reply"));
+}
