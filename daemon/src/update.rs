@@ -28,6 +28,9 @@ enum UpdateError {
     /// `errCannotUpdate` text).
     #[error("Cannot update container {id}: {reason}")]
     Cannot { id: String, reason: String },
+    /// The kernel refused the new limits (the stored config is restored).
+    #[error("Cannot update container {id}: {source}")]
+    Refused { id: String, source: ContainerError },
     /// The new memory limit would exceed the swap limit already set.
     #[error("Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time")]
     SwapBelowMemory,
@@ -36,7 +39,7 @@ enum UpdateError {
 impl UpdateError {
     fn kind(&self) -> ErrorKind {
         match self {
-            UpdateError::Container(e) => e.kind(),
+            UpdateError::Container(e) | UpdateError::Refused { source: e, .. } => e.kind(),
             // dockerd 1.12 answered 500 for all of these; today's answers
             // 409 for the swap clash, and a state clash is a conflict here
             // as everywhere else in this daemon.
@@ -128,7 +131,7 @@ async fn update_container(
                 if let Err(save) = blocking(&id, move || d.containers().save(&restored)).await {
                     tracing::error!(container = %id, error = %save, "could not restore the host config");
                 }
-                return Err(UpdateError::Cannot { id, reason: e.to_string() });
+                return Err(UpdateError::Refused { id, source: e });
             }
         }
     }
