@@ -47,6 +47,9 @@ async fn stop_all(daemon: &Daemon) {
         if let Err(e) = stop_container(daemon, id, Some(DEFAULT_TIMEOUT)).await {
             tracing::warn!(container = %id, error = %e, "could not stop at shutdown");
         }
+        // The monitor holds the start lock until it has unmounted the root
+        // fs, which it does after the exit a stop waits for.
+        drop(daemon.runtime().slot(id).start_lock.lock().await);
     }))
     .await;
 }

@@ -133,9 +133,16 @@ async fn run(
     let _ = logger.await;
     drop(ctr);
 
-    // The exit is saved and the rootfs unmounted BEFORE the in-memory state
-    // says "not running": a client that sees the exit (docker-py's `wait`
-    // then `DELETE`) must find nothing of the container still being written.
+    // The exit is saved BEFORE the in-memory state says "not running": a
+    // client that sees the exit (docker-py's `wait` then `DELETE`) must find
+    // nothing of the container still being written. The root fs is
+    // unmounted only AFTER `die`: overlayfs syncs its upper file system on
+    // the way out, a few ms and, under write load, hundreds, which `docker
+    // run` would otherwise wait for. The start lock, held until then, makes
+    // a new start of this container (and the daemon's shutdown) wait for the
+    // unmount; a `delete` or `export` meanwhile is safe, as the driver
+    // counts mounts and a removed layer's late `put` is a no-op.
+    let cleanup = slot.start_lock.lock().await;
     let snapshot = {
         let mut c = handle.lock().clone();
         c.state.running = false;
@@ -150,13 +157,7 @@ async fn run(
     };
     let d = daemon.clone();
     let saved = snapshot.clone();
-    let result = blocking(&id, move || {
-        let put = d.graph().driver().put(saved.layer_id());
-        d.containers().save(&saved)?;
-        put.map_err(Into::into)
-    })
-    .await;
-    if let Err(e) = result {
+    if let Err(e) = blocking(&id, move || d.containers().save(&saved)).await {
         tracing::error!(container = %id, error = %e, "could not record the exit");
     }
     {
@@ -167,6 +168,12 @@ async fn run(
     tracing::info!(container = %id, exit_code = code, "exited");
     slot.publish(Event::Exit(code));
     events::emit(daemon.engine(), "die", &snapshot, &[("exitCode", &code.to_string())]).await;
+    let d = daemon.clone();
+    let layer = snapshot.layer_id().to_string();
+    if let Err(e) = blocking(&id, move || d.graph().driver().put(&layer).map_err(Into::into)).await {
+        tracing::error!(container = %id, error = %e, "could not unmount the root filesystem");
+    }
+    drop(cleanup);
 
     if should_restart(&daemon, &snapshot, &slot, code) {
         restart(daemon, handle, slot, started.elapsed()).await;
