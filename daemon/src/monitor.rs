@@ -131,6 +131,7 @@ async fn run(
         tracing::warn!(container = %id, "output still open after the exit; dropped");
     }
     let _ = logger.await;
+    let oom_killed = ctr.oom_killed();
     drop(ctr);
 
     // The exit is saved BEFORE the in-memory state says "not running": a
@@ -149,6 +150,7 @@ async fn run(
         c.state.paused = false;
         c.state.pid = 0;
         c.state.exit_code = code;
+        c.state.oom_killed = oom_killed;
         c.state.finished_at = rfc3339_nano(SystemTime::now());
         if slot.stop_requested.load(Ordering::SeqCst) {
             c.has_been_manually_stopped = true;
@@ -167,6 +169,10 @@ async fn run(
     }
     tracing::info!(container = %id, exit_code = code, "exited");
     slot.publish(Event::Exit(code));
+    if oom_killed {
+        // dockerd's order: `oom`, then `die`.
+        events::emit(daemon.engine(), "oom", &snapshot, &[]).await;
+    }
     events::emit(daemon.engine(), "die", &snapshot, &[("exitCode", &code.to_string())]).await;
     let d = daemon.clone();
     let layer = snapshot.layer_id().to_string();

@@ -265,6 +265,17 @@ impl Cgroup {
         matches!(self.version, CgroupVersion::V2(_))
     }
 
+    /// Whether the kernel's OOM killer killed a member: the `oom_kill`
+    /// counter of `memory.oom_control` (v1, kernels ≥ 4.13) or of
+    /// `memory.events` (v2). Read before the cgroup is removed.
+    pub fn oom_killed(&self) -> bool {
+        let file = if self.v2() { "memory.events" } else { "memory.oom_control" };
+        let Some(text) = self.dir("memory").and_then(|d| fs::read_to_string(d.join(file)).ok()) else {
+            return false;
+        };
+        text.lines().filter_map(|l| l.strip_prefix("oom_kill ")).any(|n| n.trim().parse::<u64>().is_ok_and(|n| n > 0))
+    }
+
     fn apply(&self, r: &Resources, devices: &[DeviceRule], allow_all: bool) -> Result<()> {
         let v2 = self.v2();
         if let Some(mem) = self.dir("memory") {

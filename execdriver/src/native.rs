@@ -90,6 +90,7 @@ impl Driver for NativeDriver {
                 console: l.console,
                 cgroup,
                 exit_code: None,
+                oom_killed: false,
             }),
             Err(e) => {
                 let _ = tokio::task::spawn_blocking(move || cgroup.destroy()).await;
@@ -267,6 +268,7 @@ pub struct Container {
     console: Option<OwnedFd>,
     cgroup: Arc<Cgroup>,
     exit_code: Option<i32>,
+    oom_killed: bool,
 }
 
 impl Container {
@@ -294,10 +296,19 @@ impl Container {
         let code = exit_code(status);
         self.exit_code = Some(code);
         let cg = self.cgroup.clone();
-        tokio::task::spawn_blocking(move || cg.destroy())
-            .await
-            .map_err(|e| io_err(&self.id, "removing cgroup")(std::io::Error::other(e)))??;
+        self.oom_killed = tokio::task::spawn_blocking(move || {
+            let oom = cg.oom_killed();
+            cg.destroy().map(|()| oom)
+        })
+        .await
+        .map_err(|e| io_err(&self.id, "removing cgroup")(std::io::Error::other(e)))??;
         Ok(code)
+    }
+
+    /// Whether the OOM killer struck the container (known once
+    /// [`Container::wait`] has returned).
+    pub fn oom_killed(&self) -> bool {
+        self.oom_killed
     }
 
     fn running(&self) -> Result<()> {

@@ -218,6 +218,13 @@ fn a_memory_limit_is_in_the_cgroup_and_enforced() {
     );
     assert_eq!(out.status.code(), Some(137), "killed by the OOM killer: {}{}", stdout(&out), stderr(&out));
     assert!(!stdout(&out).contains("survived"), "{}", stdout(&out));
+    let state = ok(&cli(&d, &["inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "hog"]));
+    assert_eq!(state.trim(), "true 137", "the OOM kill is recorded");
+    let until = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 1;
+    let until = until.to_string();
+    let events = ok(&cli(&d, &["events", "--since", "0", "--until", &until, "--filter", "container=hog"]));
+    let oom = events.find(" oom ").unwrap_or_else(|| panic!("no oom event: {events}"));
+    assert!(events[oom..].contains(" die "), "oom comes before die: {events}");
 }
 
 /// The master side of a pty whose slave is a child's stdin, stdout and
