@@ -3,7 +3,8 @@
 //! namespace, its short id as hostname, Docker 1.2's capability set (all of
 //! the host's with `--privileged`), a read-only `/proc/sys`, none of the
 //! host's mounts, a memory limit in its cgroup that kills a process going
-//! over it, and an interactive shell on a pty (`run -it`).
+//! over it, and an interactive shell on a pty (`run -it`, with the real
+//! CLI and our own client).
 
 mod common;
 
@@ -282,34 +283,37 @@ fn run_it_gives_a_shell_on_a_pty() {
         return;
     }
     let d = daemon_with_pulled_busybox();
-    let _cleanup = Cleanup(&d, vec!["shell"]);
+    let _cleanup = Cleanup(&d, vec!["shell-real", "shell-ours"]);
     let config = d.dir.path().join("cli-config");
     std::fs::create_dir_all(&config).unwrap();
-    let mut cmd = Command::new(REAL_CLI);
-    cmd.env("DOCKER_HOST", d.host())
-        .env("DOCKER_CONFIG", &config)
-        .args(["run", "-it", "--name", "shell", "busybox", "sh"]);
-    let (mut term, mut child) = Terminal::spawn(&mut cmd);
+    for (name, client) in [("shell-real", std::path::PathBuf::from(REAL_CLI)), ("shell-ours", common::docker_bin())] {
+        let mut cmd = Command::new(client);
+        cmd.env("DOCKER_HOST", d.host())
+            .env("DOCKER_CONFIG", &config)
+            .args(["run", "-it", "--name", name, "busybox", "sh"]);
+        let (mut term, mut child) = Terminal::spawn(&mut cmd);
 
-    // The arithmetic is done by the container's shell, so seeing 42 means
-    // the keystrokes reached it and its answer came back through the pty.
-    term.send("tty; echo answer=$((6*7)); stty size\n");
-    term.expect("/dev/pts/0");
-    term.expect("answer=42");
-    term.send("exit 5\n");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("docker run -it did not end after exit: {:?}", String::from_utf8_lossy(&term.seen));
-        }
-        // The client's own exit is the only signal there is to wait on.
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(status.code(), Some(5), "{:?}", String::from_utf8_lossy(&term.seen));
-    let tty = ok(&cli(&d, &["inspect", "-f", "{{.Config.Tty}} {{.Config.OpenStdin}} {{.State.ExitCode}}", "shell"]));
-    assert_eq!(tty.trim(), "true true 5");
+        // The arithmetic is done by the container's shell, so seeing 42
+        // means the keystrokes reached it and its answer came back through
+        // the pty.
+        term.send("tty; echo answer=$((6*7))\n");
+        term.expect("/dev/pts/0");
+        term.expect("answer=42");
+        term.send("exit 5\n");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{name}: run -it did not end after exit: {:?}", String::from_utf8_lossy(&term.seen));
+            }
+            // The client's own exit is the only signal there is to wait on.
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(5), "{name}: {:?}", String::from_utf8_lossy(&term.seen));
+        let tty = ok(&cli(&d, &["inspect", "-f", "{{.Config.Tty}} {{.Config.OpenStdin}} {{.State.ExitCode}}", name]));
+        assert_eq!(tty.trim(), "true true 5", "{name}");
+    }
 }
