@@ -66,7 +66,14 @@ impl Dockerd {
         });
         let mut d = Dockerd { dir, socket, child: Some(child), log };
         // dockerd says READY=1 (sd_notify) once its listeners are bound.
-        let ready = notify.recv(&mut [0u8; 256]);
+        // Retried on EINTR: a signal handler another test of the same
+        // binary installed may interrupt the wait.
+        let ready = loop {
+            match notify.recv(&mut [0u8; 256]) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
         let status = d.child.as_mut().unwrap().try_wait().unwrap();
         assert!(
             ready.is_ok() && status.is_none() && ping(&d.socket),
