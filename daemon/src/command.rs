@@ -1,11 +1,12 @@
 //! The exec driver's [`Command`] for a container (Docker 1.2's
 //! `populateCommand` in `daemon/container.go`): process, hostname, network
-//! mode, volumes and bind mounts, the three network files and the cgroup
-//! limits, from the container's merged Config and HostConfig.
+//! mode, volumes and bind mounts, the three network files, the cgroup
+//! limits and the `--device` nodes, from the container's merged Config and
+//! HostConfig.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use execdriver::{Command, NetworkMode, Process, Resources};
+use execdriver::{Command, Device, DeviceRule, NetworkMode, Process, Resources, default_allowed_devices};
 
 use crate::container::Container;
 use crate::error::ContainerError;
@@ -19,6 +20,7 @@ pub fn build(c: &Container, rootfs: PathBuf, store: &ContainerStore) -> Result<C
     let dir = c.dir(store.dir());
     let file = |name: &str| Some(dir.join(name)).filter(|p| p.exists());
     let mounts = crate::volumes::mounts(c, &rootfs)?;
+    let (devices, allowed_devices) = devices(c)?;
     Ok(Command {
         id: c.id.clone(),
         rootfs,
@@ -46,8 +48,36 @@ pub fn build(c: &Container, rootfs: PathBuf, store: &ContainerStore) -> Result<C
             cpu_shares: hc.cpu_shares,
             cpuset_cpus: hc.cpuset_cpus.clone(),
         },
-        allowed_devices: Vec::new(),
+        allowed_devices,
+        devices,
     })
+}
+
+/// The host devices of `--device`, read now (at start, as Docker 1.2 did,
+/// so a device plugged in after the create is found), and the allow-list:
+/// the defaults plus one rule per device. No devices keeps the list empty,
+/// which the driver reads as the defaults.
+fn devices(c: &Container) -> Result<(Vec<Device>, Vec<DeviceRule>), ContainerError> {
+    let mut devices = Vec::new();
+    for m in c.host_config.devices.iter().flatten() {
+        let inside = if m.path_in_container.is_empty() { &m.path_on_host } else { &m.path_in_container };
+        let permissions = if m.cgroup_permissions.is_empty() { "rwm" } else { m.cgroup_permissions.as_str() };
+        if !Path::new(inside).is_absolute() || !permissions.chars().all(|p| matches!(p, 'r' | 'w' | 'm')) {
+            return Err(ContainerError::BadParameter(format!(
+                "invalid device mapping {}:{inside}:{permissions}",
+                m.path_on_host
+            )));
+        }
+        let device = Device::from_host(Path::new(&m.path_on_host), Path::new(inside), permissions).map_err(|e| {
+            ContainerError::BadParameter(format!("error gathering device information while adding custom device {e}"))
+        })?;
+        devices.push(device);
+    }
+    let allowed = match devices.is_empty() {
+        true => Vec::new(),
+        false => default_allowed_devices().into_iter().chain(devices.iter().map(Device::rule)).collect(),
+    };
+    Ok((devices, allowed))
 }
 
 /// Bridge networking arrives with the network driver; until then the

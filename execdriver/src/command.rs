@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::devices::DeviceRule;
+use crate::devices::{Device, DeviceRule};
 
 /// One container's full description.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -29,6 +29,10 @@ pub struct Command {
     /// The device cgroup allow-list; empty means [`crate::default_allowed_devices`].
     /// Ignored when privileged (every device is allowed).
     pub allowed_devices: Vec<DeviceRule>,
+    /// Host devices (`--device`) created as nodes in the container besides
+    /// the default ones; their cgroup rules are in `allowed_devices`.
+    #[serde(default)]
+    pub devices: Vec<Device>,
 }
 
 /// The process to run: shared by a container's first process and `docker exec`.

@@ -1,9 +1,9 @@
 //! The container's filesystem view, built inside its new mount namespace
 //! (Docker 1.2's libcontainer `mount/init.go` and `mount/nodes`):
 //! rootfs bind-mounted onto itself, /proc, /sys (ro), /dev (tmpfs with the
-//! default nodes), /dev/pts (a new instance), /dev/shm, /dev/mqueue, the
-//! container's /etc files and volumes, then `pivot_root` and the /proc
-//! restrictions.
+//! default nodes and the `--device` ones), /dev/pts (a new instance),
+//! /dev/shm, /dev/mqueue, the container's /etc files and volumes, then
+//! `pivot_root` and the /proc restrictions.
 
 use std::fs;
 use std::os::unix::fs::symlink;
@@ -109,7 +109,7 @@ pub(super) fn prepare(cmd: &Command) -> Result<(), Failure> {
     mnt(Some("mqueue"), &mqueue, Some("mqueue"), nosx, None)?;
 
     let old = umask(Mode::empty());
-    let nodes = make_nodes(&dev);
+    let nodes = make_nodes(&dev).and_then(|()| make_user_devices(root, cmd));
     umask(old);
     nodes?;
     for (name, target) in [
@@ -152,6 +152,24 @@ fn make_nodes(dev: &Path) -> Result<(), Failure> {
         let path = dev.join(name);
         mknod(&path, SFlag::S_IFCHR, Mode::from_bits_truncate(0o666), makedev(major, minor))
             .map_err(|e| fail(format!("mknod {}", path.display()), e))?;
+    }
+    Ok(())
+}
+
+/// The `--device` nodes, at their container paths with the host node's
+/// numbers and mode. A path that already has a node (`--device
+/// /dev/null`) keeps it, as libcontainer's `CreateDeviceNode` did.
+fn make_user_devices(root: &Path, cmd: &Command) -> Result<(), Failure> {
+    for d in &cmd.devices {
+        let path = under(root, &d.path);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| fail(format!("mkdir {}", parent.display()), e))?;
+        }
+        let kind = if d.kind == 'b' { SFlag::S_IFBLK } else { SFlag::S_IFCHR };
+        match mknod(&path, kind, Mode::from_bits_truncate(d.mode), makedev(d.major.into(), d.minor.into())) {
+            Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
+            Err(e) => return Err(fail(format!("mknod {}", d.path.display()), e)),
+        }
     }
     Ok(())
 }
