@@ -6,12 +6,16 @@
 //! Values are checked while flags are parsed (through the flag set's
 //! validators), so a bad `-m 1x` or `-p 99999` is a usage error worded like
 //! every other flag error: `invalid value "1x" for flag -m: invalid size:
-//! '1x'`, exit status 2. Only the common flags exist; the rest of today's
-//! long list is not declared and is refused as undefined.
+//! '1x'`, exit status 2. Every flag of Docker 1.2's `run` is declared
+//! (`--lxc-conf` is checked and then ignored with a warning: the only exec
+//! driver is the native one), plus `--label`, `--add-host`, `--memory-swap`
+//! and `--cpuset-cpus` of later versions; the rest of today's long list is
+//! refused as undefined.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
-use runconfig::container::{Config, HostConfig, PortBinding, RestartPolicy};
+use runconfig::container::{Config, DeviceMapping, HostConfig, PortBinding, RestartPolicy};
 use serde_json::Value;
 
 use super::args::{Count, check};
@@ -26,6 +30,8 @@ pub struct ContainerSpec {
     pub image: String,
     pub config: Config,
     pub host_config: HostConfig,
+    /// Printed on stderr before the create (`WARNING: ...`).
+    pub warnings: Vec<String>,
 }
 
 impl ContainerSpec {
@@ -65,6 +71,21 @@ pub fn declare(flags: &mut FlagSet) {
     flags.list(&["-cap-add"], "Add Linux capabilities");
     flags.list(&["-cap-drop"], "Drop Linux capabilities");
     flags.bool(&["-rm"], false, "Automatically remove the container when it exits");
+    flags.list(&["-env-file"], "Read in a line delimited file of environment variables");
+    // 1.2 named it --cpuset; today's CLI --cpuset-cpus. Both are one flag.
+    flags.string(&["-cpuset", "-cpuset-cpus"], "", "CPUs in which to allow execution (0-3, 0,1)");
+    flags.string(&["-memory-swap"], "", "Swap limit equal to memory plus swap: '-1' to enable unlimited swap");
+    flags.list(&["-dns"], "Set custom DNS servers");
+    flags.list(&["-dns-search"], "Set custom DNS search domains");
+    flags.list(&["-add-host"], "Add a custom host-to-IP mapping (host:ip)");
+    flags.list(&["-expose"], "Expose a port or a range of ports from the container without publishing it to your host");
+    flags.list(&["-link"], "Add link to another container in the form of name:alias");
+    flags.list(&["-device"], "Add a host device to the container (e.g. --device=/dev/sdc:/dev/xvdc:rwm)");
+    flags.string(&["-cidfile"], "", "Write the container ID to the file");
+    flags.list(
+        &["-lxc-conf"],
+        "(lxc exec-driver only) Add custom lxc options --lxc-conf=\"lxc.cgroup.cpuset.cpus = 0,1\"",
+    );
     flags.validator("env", validate_env);
     flags.validator("label", validate_label);
     flags.validator("workdir", validate_workdir);
@@ -72,6 +93,20 @@ pub fn declare(flags: &mut FlagSet) {
     flags.validator("restart", |s| restart_policy(s).map(|_| s.to_string()));
     flags.validator("volume", |s| volume(s).map(|_| s.to_string()));
     flags.validator("publish", |s| port_spec(s).map(|_| s.to_string()));
+    flags.validator("memory-swap", |s| match s {
+        "-1" => Ok(s.to_string()),
+        _ => ram_in_bytes(s).map(|n| n.to_string()),
+    });
+    flags.validator("dns", validate_ip);
+    flags.validator("dns-search", validate_dns_search);
+    flags.validator("add-host", validate_extra_host);
+    flags.validator("expose", |s| expose(s).map(|_| s.to_string()));
+    flags.validator("link", validate_link);
+    flags.validator("device", |s| device(s).map(|_| s.to_string()));
+    flags.validator("lxc-conf", |s| match s.split_once('=') {
+        Some(_) => Ok(s.to_string()),
+        None => Err(format!("Unable to parse key/value option: {s}")),
+    });
 }
 
 /// Builds the spec from the parsed `flags` and the positional words
@@ -87,7 +122,12 @@ pub fn spec(command: &str, flags: &FlagSet, rest: &[String]) -> Result<Container
         _ if flags.is_set("entrypoint") => Some(vec![String::new()]),
         _ => None,
     };
-    let env = flags.get_list("env");
+    // Files first, so `-e` overrides what they set (1.2's order).
+    let mut env = Vec::new();
+    for file in flags.get_list("env-file") {
+        env.extend(parse_env_file(Path::new(&file)).map_err(usage)?);
+    }
+    env.extend(flags.get_list("env"));
     let labels = flags
         .get_list("label")
         .iter()
@@ -113,10 +153,30 @@ pub fn spec(command: &str, flags: &FlagSet, rest: &[String]) -> Result<Container
             bindings.entry(port).or_insert_with(|| Some(Vec::new())).get_or_insert_with(Vec::new).push(binding);
         }
     }
+    for e in flags.get_list("expose") {
+        for port in expose(&e).map_err(usage)? {
+            exposed.entry(port).or_insert_with(|| Value::Object(Default::default()));
+        }
+    }
+    let links = flags.get_list("link");
+    if flags.get_string("net") == "host" && !links.is_empty() {
+        return Err(usage(
+            "Conflicting options: --net=host can't be used with links. This would result in undefined behavior".into(),
+        ));
+    }
+    let devices = flags.get_list("device").iter().map(|d| device(d)).collect::<Result<Vec<_>, _>>().map_err(usage)?;
+    let warnings = match flags.get_list("lxc-conf").is_empty() {
+        true => Vec::new(),
+        false => vec!["--lxc-conf is ignored: this daemon has only the native exec driver".to_string()],
+    };
 
     let memory = match flags.get_string("memory") {
         m if m.is_empty() => 0,
         m => m.parse().map_err(|e| usage(format!("invalid memory value {m}: {e}")))?,
+    };
+    let memory_swap = match flags.get_string("memory-swap") {
+        m if m.is_empty() => 0,
+        m => m.parse().map_err(|e| usage(format!("invalid memory-swap value {m}: {e}")))?,
     };
     let interactive = flags.get_bool("interactive");
     let config = Config {
@@ -151,9 +211,147 @@ pub fn spec(command: &str, flags: &FlagSet, rest: &[String]) -> Result<Container
         publish_all_ports: flags.get_bool("publish-all"),
         cpu_shares: flags.get_int("cpu-shares"),
         memory,
+        memory_swap,
+        cpuset_cpus: flags.get_string("cpuset"),
+        dns: non_empty(flags.get_list("dns")),
+        dns_search: non_empty(flags.get_list("dns-search")),
+        extra_hosts: non_empty(flags.get_list("add-host")),
+        links: non_empty(links),
+        devices: (!devices.is_empty()).then_some(devices),
+        container_id_file: flags.get_string("cidfile"),
         ..HostConfig::default()
     };
-    Ok(ContainerSpec { name: flags.get_string("name"), image, config, host_config })
+    Ok(ContainerSpec { name: flags.get_string("name"), image, config, host_config, warnings })
+}
+
+/// `opts.ParseEnvFile`: one `KEY=value` a line, the value as written; `#`
+/// lines and blank ones skipped; a bare `KEY` as `-e KEY`. Errors name the
+/// file and line. Like today's CLI (not 1.2) leading blanks are trimmed and
+/// a blank line may hold spaces.
+fn parse_env_file(path: &Path) -> Result<Vec<String>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("open {}: {}", path.display(), io_text(&e)))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let mut vars = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_start_matches([' ', '\t']);
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let name = line.split_once('=').map_or(line.trim_end(), |(k, _)| k);
+        if name.is_empty() || name.contains([' ', '\t']) {
+            return Err(format!(
+                "poorly formatted environment: variable '{name}' has white spaces or is empty ({}, line {})",
+                path.display(),
+                n + 1
+            ));
+        }
+        vars.push(match line.split_once('=') {
+            Some(_) => line.to_string(),
+            None => validate_env(name)?,
+        });
+    }
+    Ok(vars)
+}
+
+/// An I/O error as Go prints it: `no such file or directory`, without
+/// Rust's `(os error 2)`.
+fn io_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let text = text.split(" (os error").next().unwrap_or(&text);
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// `opts.ValidateIPAddress`: the address in its canonical form.
+fn validate_ip(s: &str) -> Result<String, String> {
+    s.trim().parse::<std::net::IpAddr>().map(|ip| ip.to_string()).map_err(|_| format!("{s} is not an ip address"))
+}
+
+/// `opts.ValidateDnsSearch`: `.` (no search domain) or a domain name, given
+/// back without its trailing dot. Also refused, as today's CLI does: names
+/// of 255 characters or more.
+fn validate_dns_search(s: &str) -> Result<String, String> {
+    let s = s.trim_matches(' ');
+    if s == "." {
+        return Ok(s.to_string());
+    }
+    let invalid = || format!("{s} is not a valid domain");
+    let name = s.trim_end();
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if !name.chars().any(|c| c.is_ascii_alphabetic()) || name.len() >= 255 || !name.split('.').all(label_ok) {
+        return Err(invalid());
+    }
+    Ok(name.to_string())
+}
+
+/// `--add-host host:ip` (today's `opts.ValidateExtraHost`); the IP may be
+/// IPv6, so the split is at the first colon.
+fn validate_extra_host(s: &str) -> Result<String, String> {
+    match s.split_once(':') {
+        Some((host, ip)) if !host.is_empty() => match ip.parse::<std::net::IpAddr>() {
+            Ok(_) => Ok(s.to_string()),
+            Err(_) => Err(format!("invalid IP address in add-host: {ip:?}")),
+        },
+        _ => Err(format!("bad format for add-host: {s:?}")),
+    }
+}
+
+/// `--expose 80`, `80/udp`, or a range `8000-8010[/proto]` (ranges are
+/// today's; 1.2 took one port): the `port/proto` keys of `ExposedPorts`.
+fn expose(s: &str) -> Result<Vec<String>, String> {
+    if s.contains(':') {
+        return Err(format!("Invalid port format for --expose: {s}"));
+    }
+    let (ports, proto) = s.split_once('/').unwrap_or((s, "tcp"));
+    if !matches!(proto, "tcp" | "udp" | "sctp") {
+        return Err(format!("invalid proto: {proto}"));
+    }
+    let (lo, hi) = port_range(ports, false)?;
+    Ok((lo..=hi).map(|p| format!("{p}/{proto}")).collect())
+}
+
+/// `--link name:alias`; a bare `name` is its own alias (today's CLI; 1.2
+/// required both parts).
+fn validate_link(s: &str) -> Result<String, String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    match parts.as_slice() {
+        [name] | [name, _] if !name.is_empty() && !parts.iter().any(|p| p.is_empty()) => Ok(s.to_string()),
+        _ => Err(format!("bad format for links: {s}")),
+    }
+}
+
+/// `runconfig.ParseDevice`: `/host[:/container][:permissions]`, the
+/// container path defaulting to the host's and the permissions to `rwm`.
+/// As today's CLI, `/host:rw` is the host path with permissions, and both
+/// paths must be absolute and the permissions some of `r`, `w`, `m`.
+fn device(s: &str) -> Result<DeviceMapping, String> {
+    let mode_ok = |m: &str| !m.is_empty() && m.chars().all(|c| matches!(c, 'r' | 'w' | 'm'));
+    let (host, inside, permissions) = match s.split(':').collect::<Vec<_>>().as_slice() {
+        [host] => (*host, *host, "rwm"),
+        [host, mode] if mode_ok(mode) => (*host, *host, *mode),
+        [host, inside] => (*host, *inside, "rwm"),
+        [host, inside, mode] => (*host, *inside, *mode),
+        _ => return Err(format!("Invalid device specification: {s}")),
+    };
+    for path in [host, inside] {
+        if !path.starts_with('/') {
+            return Err(format!("{path} is not an absolute path"));
+        }
+    }
+    if !mode_ok(permissions) {
+        return Err(format!("invalid device mode: {permissions}"));
+    }
+    Ok(DeviceMapping {
+        path_on_host: host.to_string(),
+        path_in_container: inside.to_string(),
+        cgroup_permissions: permissions.to_string(),
+    })
 }
 
 /// `opts.ValidateEnv`: `KEY=value` as is; a bare `KEY` takes the client's
@@ -437,6 +635,178 @@ mod tests {
         }
         assert!(parse(&["--restart", "always:2", "b"]).is_err());
         assert!(parse(&["-w", "rel", "b"]).unwrap_err().to_string().contains("needs to be an absolute path"));
+    }
+
+    /// A file under the temp directory, removed on drop.
+    struct TempFile(std::path::PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, content: &str) -> TempFile {
+            let path = std::env::temp_dir().join(format!("runflags-{name}-{}", std::process::id()));
+            std::fs::write(&path, content).unwrap();
+            TempFile(path)
+        }
+
+        fn path(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    #[test]
+    fn env_files_come_before_e() {
+        let f = TempFile::new("env", "# comment\nA=1\n\n  B=two words \nPATH\nNO_SUCH_VARIABLE_HERE\nC=x=y\n#D=4\n");
+        let s = parse(&["--env-file", f.path(), "-e", "A=override", "busybox"]).unwrap();
+        let path = format!("PATH={}", std::env::var("PATH").unwrap());
+        let want = ["A=1", "B=two words ", &path, "NO_SUCH_VARIABLE_HERE", "C=x=y", "A=override"];
+        assert_eq!(s.config.env.unwrap(), want);
+
+        let e = parse(&["--env-file", "/no/such/file", "busybox"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert_eq!(
+            e.to_string(),
+            "docker create: open /no/such/file: no such file or directory. See 'docker create --help'."
+        );
+        let bad = TempFile::new("badenv", "A=1\nMY VAR=2\n");
+        let e = parse(&["--env-file", bad.path(), "busybox"]).unwrap_err().to_string();
+        assert!(e.contains("variable 'MY VAR' has white spaces"), "{e}");
+        assert!(e.contains(&format!("({}, line 2)", bad.path())), "{e}");
+    }
+
+    #[test]
+    fn resource_flags() {
+        let s = parse(&["-m", "64m", "--memory-swap", "128m", "--cpuset", "0-1", "busybox"]).unwrap();
+        assert_eq!((s.host_config.memory, s.host_config.memory_swap), (64 << 20, 128 << 20));
+        assert_eq!(s.host_config.cpuset_cpus, "0-1");
+        let s = parse(&["-m", "64m", "--memory-swap=-1", "--cpuset-cpus", "0", "busybox"]).unwrap();
+        assert_eq!((s.host_config.memory_swap, s.host_config.cpuset_cpus.as_str()), (-1, "0"));
+        let e = parse(&["--memory-swap", "lots", "busybox"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("invalid value \"lots\" for flag --memory-swap: invalid size"), "{e}");
+    }
+
+    #[test]
+    fn dns_and_hosts() {
+        let s = parse(&[
+            "--dns",
+            "10.0.0.2",
+            "--dns=::1",
+            "--dns-search",
+            "example.test.",
+            "--dns-search=.",
+            "--add-host",
+            "h:10.1.2.3",
+            "--add-host=v6:fe80::1",
+            "b",
+        ])
+        .unwrap();
+        assert_eq!(s.host_config.dns, Some(vec!["10.0.0.2".into(), "::1".into()]));
+        assert_eq!(s.host_config.dns_search, Some(vec!["example.test".into(), ".".into()]));
+        assert_eq!(s.host_config.extra_hosts, Some(vec!["h:10.1.2.3".into(), "v6:fe80::1".into()]));
+        for (args, text) in [
+            (&["--dns", "ns1"][..], "invalid value \"ns1\" for flag --dns: ns1 is not an ip address"),
+            (&["--dns-search", "123"], "for flag --dns-search: 123 is not a valid domain"),
+            (&["--dns-search", "-a.b"], "-a.b is not a valid domain"),
+            (&["--dns-search", "a..b"], "a..b is not a valid domain"),
+            (&["--add-host", "h"], "for flag --add-host: bad format for add-host: \"h\""),
+            (&["--add-host", "h:x"], "invalid IP address in add-host: \"x\""),
+        ] {
+            let e = parse(&[args, &["b"]].concat()).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{args:?}");
+            assert!(e.to_string().contains(text), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn expose_link_device_cidfile() {
+        let s = parse(&[
+            "--expose",
+            "8080",
+            "--expose=53/udp",
+            "--expose",
+            "7000-7001",
+            "-p",
+            "80",
+            "--link",
+            "db:database",
+            "--link=cache",
+            "--device",
+            "/dev/null:/dev/xnull",
+            "--device=/dev/sda:r",
+            "--device",
+            "/dev/fuse:/dev/fuse:rw",
+            "--cidfile",
+            "/tmp/cid",
+            "b",
+        ])
+        .unwrap();
+        let exposed: Vec<_> = s.config.exposed_ports.unwrap().into_keys().collect();
+        assert_eq!(exposed, ["53/udp", "7000/tcp", "7001/tcp", "80/tcp", "8080/tcp"]);
+        assert_eq!(s.host_config.links, Some(vec!["db:database".into(), "cache".into()]));
+        let d = |h: &str, c: &str, p: &str| DeviceMapping {
+            path_on_host: h.into(),
+            path_in_container: c.into(),
+            cgroup_permissions: p.into(),
+        };
+        let want = vec![
+            d("/dev/null", "/dev/xnull", "rwm"),
+            d("/dev/sda", "/dev/sda", "r"),
+            d("/dev/fuse", "/dev/fuse", "rw"),
+        ];
+        assert_eq!(s.host_config.devices, Some(want));
+        assert_eq!(s.host_config.container_id_file, "/tmp/cid");
+        assert!(s.warnings.is_empty());
+        for (args, text) in [
+            (&["--expose", "80:80"][..], "Invalid port format for --expose: 80:80"),
+            (&["--expose", "http"], "invalid containerPort: http"),
+            (&["--link", "a:b:c"], "bad format for links: a:b:c"),
+            (&["--link", ":b"], "bad format for links: :b"),
+            (&["--device", "dev/null"], "dev/null is not an absolute path"),
+            (&["--device", "/dev/null:/x:rwz"], "invalid device mode: rwz"),
+            (&["--device", "/a:/b:r:w"], "Invalid device specification: /a:/b:r:w"),
+            (&["--lxc-conf", "nokey"], "Unable to parse key/value option: nokey"),
+        ] {
+            let e = parse(&[args, &["b"]].concat()).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{args:?}");
+            assert!(e.to_string().contains(text), "{args:?}: {e}");
+        }
+        let e = parse(&["--net", "host", "--link", "db:db", "b"]).unwrap_err();
+        assert!(e.to_string().contains("Conflicting options: --net=host can't be used with links"), "{e}");
+        let s = parse(&["--lxc-conf", "lxc.utsname=x", "b"]).unwrap();
+        assert_eq!(s.warnings, ["--lxc-conf is ignored: this daemon has only the native exec driver"]);
+    }
+
+    #[test]
+    fn help_lists_every_flag_sorted_with_defaults() {
+        let mut cmd = Subcmd::new("create", "[OPTIONS] IMAGE [COMMAND] [ARG...]", "Create a new container");
+        declare(&mut cmd.flags);
+        let usage = cmd.flags.usage();
+        let names: Vec<&str> = usage.lines().filter_map(|l| l.trim_start().split('=').next()).collect();
+        for want in [
+            "--add-host",
+            "--cidfile",
+            "--cpuset, --cpuset-cpus",
+            "--device",
+            "--dns",
+            "--dns-search",
+            "--env-file",
+            "--expose",
+            "--link",
+            "--lxc-conf",
+            "--memory-swap",
+        ] {
+            assert!(names.contains(&want), "{want} missing from:\n{usage}");
+        }
+        assert!(usage.contains("  --cidfile=\"\" "), "{usage}");
+        assert!(usage.contains("  --dns=[] "), "{usage}");
+        let pos = |n: &str| names.iter().position(|x| *x == n).unwrap();
+        assert!(pos("--dns") < pos("--dns-search") && pos("--dns-search") < pos("-e, --env"));
+        assert!(pos("-e, --env") < pos("--env-file") && pos("--env-file") < pos("--expose"));
     }
 
     #[test]
