@@ -146,8 +146,13 @@ impl Daemon {
         let (ready_tx, ready_rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut buf = [0u8; 256];
-            if let Ok(n) = listener.recv(&mut buf) {
-                let _ = ready_tx.send(String::from_utf8_lossy(&buf[..n]).into_owned());
+            loop {
+                match listener.recv(&mut buf) {
+                    Ok(n) => break drop(ready_tx.send(String::from_utf8_lossy(&buf[..n]).into_owned())),
+                    // A stop/continue of the test process interrupts the wait.
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                }
             }
         });
         Daemon { dir, socket, pidfile, child: Some(child), lines: Mutex::new(rx), ready: Some(ready_rx), log }
