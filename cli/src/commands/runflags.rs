@@ -204,13 +204,19 @@ pub fn spec(command: &str, flags: &FlagSet, rest: &[String]) -> Result<Container
         labels,
         ..Config::default()
     };
+    let policy = restart_policy(&flags.get_string("restart")).map_err(usage)?;
+    // 1.2 refused only `always` and `on-failure` here; today's CLI any
+    // policy but `no`, which is what this follows.
+    if flags.get_bool("rm") && !matches!(policy.name.as_str(), "" | "no") {
+        return Err(usage("Conflicting options: --restart and --rm".into()));
+    }
     let non_empty = |v: Vec<String>| (!v.is_empty()).then_some(v);
     let host_config = HostConfig {
         binds: non_empty(binds),
         volumes_from: non_empty(flags.get_list("volumes-from")),
         network_mode: flags.get_string("net"),
         port_bindings: Some(bindings),
-        restart_policy: restart_policy(&flags.get_string("restart")).map_err(usage)?,
+        restart_policy: policy,
         auto_remove: flags.get_bool("rm"),
         cap_add: non_empty(flags.get_list("cap-add")),
         cap_drop: non_empty(flags.get_list("cap-drop")),
@@ -472,7 +478,6 @@ mod tests {
             "--cap-add",
             "NET_ADMIN",
             "--cap-drop=MKNOD",
-            "--rm",
             "-c",
             "512",
             "--net",
@@ -490,7 +495,13 @@ mod tests {
         assert_eq!(s.config.volumes.as_ref().unwrap().keys().collect::<Vec<_>>(), ["/data"]);
         assert_eq!(s.host_config.volumes_from, Some(vec!["other:ro".into()]));
         assert_eq!(s.host_config.restart_policy, RestartPolicy { name: "on-failure".into(), maximum_retry_count: 3 });
-        assert!(s.host_config.privileged && s.host_config.auto_remove);
+        assert!(s.host_config.privileged && !s.host_config.auto_remove);
+        assert!(parse(&["--rm", "--restart=no", "b"]).unwrap().host_config.auto_remove);
+        for policy in ["always", "on-failure:3", "unless-stopped"] {
+            let e = parse(&["--rm", "--restart", policy, "b"]).unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            assert!(e.to_string().contains("Conflicting options: --restart and --rm"), "{e}");
+        }
         assert_eq!(s.host_config.cap_add, Some(vec!["NET_ADMIN".into()]));
         assert_eq!(s.host_config.cap_drop, Some(vec!["MKNOD".into()]));
         assert_eq!((s.host_config.cpu_shares, s.host_config.network_mode.as_str()), (512, "host"));
