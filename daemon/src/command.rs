@@ -104,3 +104,46 @@ fn network_mode(c: &Container, store: &ContainerStore) -> Result<NetworkMode, Co
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use runconfig::container::DeviceMapping;
+
+    use super::*;
+
+    fn with_devices(list: &[(&str, &str, &str)]) -> Container {
+        let mut c = Container::default();
+        c.host_config.devices = Some(
+            list.iter()
+                .map(|(h, c, p)| DeviceMapping {
+                    path_on_host: h.to_string(),
+                    path_in_container: c.to_string(),
+                    cgroup_permissions: p.to_string(),
+                })
+                .collect(),
+        );
+        c
+    }
+
+    #[test]
+    fn devices_add_nodes_and_rules_to_the_defaults() {
+        let (nodes, rules) = devices(&Container::default()).unwrap();
+        assert!(nodes.is_empty() && rules.is_empty(), "no devices: the driver's defaults");
+
+        let (nodes, rules) =
+            devices(&with_devices(&[("/dev/null", "/dev/xnull", "rw"), ("/dev/zero", "", "")])).unwrap();
+        let paths: Vec<_> = nodes.iter().map(|d| d.path.to_str().unwrap()).collect();
+        assert_eq!(paths, ["/dev/xnull", "/dev/zero"], "an empty container path is the host's");
+        assert_eq!(rules.len(), default_allowed_devices().len() + 2);
+        let lines: Vec<_> = rules.iter().rev().take(2).map(DeviceRule::to_cgroup_line).collect();
+        assert_eq!(lines, ["c 1:5 rwm", "c 1:3 rw"], "empty permissions are rwm");
+
+        let e = devices(&with_devices(&[("/etc/hostname", "/dev/x", "rwm")])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "error gathering device information while adding custom device /etc/hostname: not a device node"
+        );
+        assert!(devices(&with_devices(&[("/dev/null", "rel", "rwm")])).is_err());
+        assert!(devices(&with_devices(&[("/dev/null", "/dev/n", "rwx")])).is_err());
+    }
+}
