@@ -4,8 +4,9 @@
 //! `--add-host`, `--cidfile`, `--cpuset`/`--memory-swap` (read from the
 //! host's cgroup files while the container runs), `--device`, `--expose`
 //! and `--link` to a container that does not exist (stored, not refused:
-//! the daemon does nothing with links yet). Nothing resolves a name: the
-//! DNS settings are only read back from the container's files.
+//! the daemon does nothing with links yet), `--lxc-conf` (a warning).
+//! Nothing resolves a name: the DNS settings are only read back from the
+//! container's files.
 
 mod common;
 
@@ -210,7 +211,7 @@ fn a_device_is_usable_inside() {
 }
 
 #[test]
-fn expose_and_link_are_stored() {
+fn expose_and_link_are_stored_lxc_conf_ignored() {
     let Some(d) = daemon_with_busybox() else { return };
     let id = ok(&client(&d, &["create", "--expose", "8080", "--expose", "53/udp", "busybox", "true"]));
     let exposed = inspect(&d, id.trim())["Config"]["ExposedPorts"].clone();
@@ -223,4 +224,10 @@ fn expose_and_link_are_stored() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(inspect(&d, "linked")["HostConfig"]["Links"], serde_json::json!(["missing:alias"]));
     ok(&client(&d, &["rm", "linked"]));
+
+    // --lxc-conf is checked, then ignored with a warning.
+    let out = client(&d, &["create", "--lxc-conf", "lxc.utsname=box", "busybox", "true"]);
+    let id = ok(&out);
+    assert!(stderr(&out).contains("WARNING: --lxc-conf is ignored"), "{}", stderr(&out));
+    ok(&client(&d, &["rm", id.trim()]));
 }
