@@ -1,7 +1,8 @@
 //! Our own client running containers end to end (the real CLI's runs are in
 //! `containers_run.rs`): `run` attaches before it starts, streams output,
 //! takes the exit code from `wait` and removes with `--rm`; `run -d`,
-//! `logs`, `stop`, `wait`, stdin with `-i`, and `--rm` after a failed start.
+//! `logs`, `stop`, `wait`, stdin with `-i`, `--rm` after a failed start, and
+//! `top`, `pause`, `unpause`, `restart`, `kill`, `start` of a detached one.
 
 mod common;
 
@@ -91,4 +92,44 @@ fn run_with_stdin_copies_it_and_ends_at_its_end() {
     let out = wait_within(child, 60, "docker");
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "hello\nworld\n");
+}
+
+#[test]
+fn our_client_tops_pauses_restarts_kills_and_starts_again() {
+    if !require(images::BUSYBOX, "busybox-static") {
+        return;
+    }
+    let d = daemon_with_busybox();
+    let state = |what: &str| ok(&client(&d, &["inspect", "-f", what, "lc"])).trim().to_string();
+    ok(&client(&d, &["run", "-d", "--name", "lc", "busybox", "sleep", "30"]));
+    // start returns once the command has been exec'd: top sees it at once.
+    let top = ok(&client(&d, &["top", "lc"]));
+    assert!(top.lines().next().unwrap_or("").contains("PID") && top.contains("sleep 30"), "{top}");
+    let first_pid = state("{{.State.Pid}}");
+
+    assert_eq!(ok(&client(&d, &["pause", "lc"])).trim(), "lc");
+    assert_eq!(state("{{.State.Status}} {{.State.Paused}}"), "paused true");
+    assert!(fails_with(&client(&d, &["pause", "lc"]), "is already paused"));
+    assert_eq!(ok(&client(&d, &["unpause", "lc"])).trim(), "lc");
+    assert_eq!(state("{{.State.Status}}"), "running");
+
+    assert_eq!(ok(&client(&d, &["restart", "-t", "1", "lc"])).trim(), "lc");
+    assert_eq!(state("{{.State.Running}}"), "true");
+    assert_ne!(state("{{.State.Pid}}"), first_pid, "a new process");
+
+    assert_eq!(ok(&client(&d, &["kill", "-s", "KILL", "lc"])).trim(), "lc");
+    assert_eq!(ok(&client(&d, &["wait", "lc"])).trim(), "137");
+    assert!(fails_with(&client(&d, &["kill", "lc"]), "is not running"));
+    assert!(fails_with(&client(&d, &["top", "lc"]), "is not running"));
+
+    assert_eq!(ok(&client(&d, &["start", "lc"])).trim(), "lc");
+    assert_eq!(state("{{.State.Running}}"), "true");
+    assert_eq!(ok(&client(&d, &["rm", "-f", "lc"])).trim(), "lc");
+    assert!(!names_of_all(&d).contains("lc"));
+    assert!(fails_with(&client(&d, &["start", "lc"]), "No such container: lc"));
+}
+
+/// Failed with exit 1 and `text` in its one-line error.
+fn fails_with(out: &Output, text: &str) -> bool {
+    out.status.code() == Some(1) && stderr(out).contains(text)
 }
