@@ -123,10 +123,15 @@ pub fn descendants(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();
     let mut stack = vec![pid];
     while let Some(p) = stack.pop() {
-        let Ok(children) = std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")) else { continue };
-        for c in children.split_whitespace().filter_map(|c| c.parse().ok()) {
-            out.push(c);
-            stack.push(c);
+        // A child belongs to the thread that forked it, and Go forks from
+        // any of its threads: every task's `children` has to be read.
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{p}/task")) else { continue };
+        for task in tasks.flatten() {
+            let Ok(children) = std::fs::read_to_string(task.path().join("children")) else { continue };
+            for c in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+                out.push(c);
+                stack.push(c);
+            }
         }
     }
     out
