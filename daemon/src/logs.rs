@@ -7,7 +7,8 @@
 //! dockerd does not).
 //!
 //! Departure: the live part subscribes before the replay reads the file,
-//! so nothing is lost; a line written in that instant can appear twice.
+//! and the monitor publishes output only once it is in the file, so nothing
+//! is lost; a line written in that instant can appear twice.
 
 use std::time::SystemTime;
 

@@ -21,6 +21,9 @@ use crate::logger::{Stream, Writer};
 use crate::runtime::{Control, Event, Slot, Stdin, blocking};
 use crate::store::Handle;
 
+/// Log messages written per blocking task at most.
+const LOG_BATCH: usize = 64;
+
 /// How long output may still arrive after the exit (a daemonised child
 /// holding the pipes is killed with the cgroup, so this is a safety net).
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -57,30 +60,68 @@ async fn run(
         tracing::warn!(container = %id, error = %e, "could not apply the stored CPU/blkio/reservation limits");
     }
 
-    // The log is written by one blocking task, in the order the pumps saw
-    // the output; a full queue slows the pumps, not the daemon.
+    // The log is written in batches, in the order the pumps saw the output,
+    // each batch by a short blocking task: between batches no thread is
+    // held, so a thousand quiet containers do not pin a thousand threads of
+    // the blocking pool (whose limit, 512, would then stall every other
+    // blocking job). A full queue slows the pumps, not the daemon.
     let (log_tx, mut log_rx) = mpsc::channel::<(Stream, Arc<[u8]>)>(256);
     let log_id = id.clone();
-    let logger = tokio::task::spawn_blocking(move || {
-        let mut writer = match Writer::open(&log_path) {
-            Ok(w) => Some(w),
+    let log_slot = slot.clone();
+    let logger = tokio::spawn(async move {
+        let opened = tokio::task::spawn_blocking(move || Writer::open(&log_path)).await;
+        let mut writer = match opened {
+            Ok(Ok(w)) => Some(w),
+            Ok(Err(e)) => {
+                tracing::error!(container = %log_id, error = %e, "cannot open the log; output is not kept");
+                None
+            }
             Err(e) => {
                 tracing::error!(container = %log_id, error = %e, "cannot open the log; output is not kept");
                 None
             }
         };
-        while let Some((stream, data)) = log_rx.blocking_recv() {
-            if let Some(w) = writer.as_mut()
-                && let Err(e) = w.write(stream, &data)
-            {
-                tracing::error!(container = %log_id, error = %e, "log write failed; output is not kept");
-                writer = None;
+        let mut batch = Vec::with_capacity(LOG_BATCH);
+        while log_rx.recv_many(&mut batch, LOG_BATCH).await > 0 {
+            let items = std::mem::take(&mut batch);
+            let items = match writer.take() {
+                None => items,
+                Some(mut w) => {
+                    let id = log_id.clone();
+                    let written = tokio::task::spawn_blocking(move || {
+                        for (stream, data) in &items {
+                            if let Err(e) = w.write(*stream, data) {
+                                tracing::error!(container = %id, error = %e, "log write failed; output is not kept");
+                                return (None, items);
+                            }
+                        }
+                        (Some(w), items)
+                    })
+                    .await;
+                    match written {
+                        Ok((w, items)) => {
+                            writer = w;
+                            items
+                        }
+                        Err(_) => continue,
+                    }
+                }
+            };
+            // Published only once in the file: a `logs -f` subscribes, then
+            // reads the file, so each chunk reaches it one way or the other
+            // (at worst both), never neither.
+            for (stream, data) in items {
+                log_slot.publish(Event::Output(stream, data));
             }
         }
-        if let Some(w) = writer.as_mut()
-            && let Err(e) = w.flush()
-        {
-            tracing::error!(container = %log_id, error = %e, "log flush failed");
+        if let Some(mut w) = writer {
+            let id = log_id.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                if let Err(e) = w.flush() {
+                    tracing::error!(container = %id, error = %e, "log flush failed");
+                }
+            })
+            .await;
         }
     });
 
@@ -88,8 +129,8 @@ async fn run(
     let mut feeder = None;
     match ctr.take_io() {
         Some(ContainerIo::Pipes { stdin, stdout, stderr }) => {
-            pumps.push(tokio::spawn(pump(stdout, Stream::Stdout, slot.clone(), log_tx.clone())));
-            pumps.push(tokio::spawn(pump(stderr, Stream::Stderr, slot.clone(), log_tx.clone())));
+            pumps.push(tokio::spawn(pump(stdout, Stream::Stdout, log_tx.clone())));
+            pumps.push(tokio::spawn(pump(stderr, Stream::Stderr, log_tx.clone())));
             if let Some(stdin) = stdin {
                 feeder = Some(tokio::spawn(feed(stdin, slot.clone(), stdin_once)));
             }
@@ -99,7 +140,7 @@ async fn run(
                 Ok(writer) => feeder = Some(tokio::spawn(feed(writer, slot.clone(), stdin_once))),
                 Err(e) => tracing::warn!(container = %id, error = %e, "no stdin for the tty"),
             }
-            pumps.push(tokio::spawn(pump(pty, Stream::Stdout, slot.clone(), log_tx.clone())));
+            pumps.push(tokio::spawn(pump(pty, Stream::Stdout, log_tx.clone())));
         }
         None => {}
     }
@@ -217,23 +258,18 @@ async fn serve(ctr: &execdriver::Container, request: Control) {
     }
 }
 
-/// Copies one output stream to the log and the subscribers until it ends
-/// (the pty's end reads as an error, which ends it too).
-async fn pump(
-    mut src: impl AsyncRead + Unpin,
-    stream: Stream,
-    slot: Arc<Slot>,
-    log: mpsc::Sender<(Stream, Arc<[u8]>)>,
-) {
+/// Copies one output stream to the logger, which writes it to the log and
+/// then hands it to the subscribers, until it ends (the pty's end reads as
+/// an error, which ends it too).
+async fn pump(mut src: impl AsyncRead + Unpin, stream: Stream, log: mpsc::Sender<(Stream, Arc<[u8]>)>) {
     let mut buf = vec![0u8; 32 * 1024];
     loop {
         let n = match src.read(&mut buf).await {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
-        let chunk: Arc<[u8]> = Arc::from(&buf[..n]);
-        let _ = log.send((stream, chunk.clone())).await;
-        slot.publish(Event::Output(stream, chunk));
+        // The logger publishes it to attached clients once it is in the file.
+        let _ = log.send((stream, Arc::from(&buf[..n]))).await;
     }
 }
 
