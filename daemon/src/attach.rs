@@ -9,11 +9,10 @@
 //! starts the container, and the attach sees that run's output.
 
 use engine::{Job, Status};
-use tokio::sync::broadcast::error::RecvError;
 
 use crate::Daemon;
 use crate::logs::{Want, replay, write};
-use crate::runtime::{Event, Stdin};
+use crate::runtime::Stdin;
 
 /// Runs `attach CONTAINER` (env `logs`, `stream`, `stdin`, `stdout`,
 /// `stderr`).
@@ -31,7 +30,7 @@ pub async fn attach(daemon: Daemon, job: Job) -> Status {
     let (id, path, open_stdin, mut live) = {
         let c = handle.lock();
         let slot = daemon.runtime().slot(&c.id);
-        (c.id.clone(), c.log_path(daemon.containers().dir()), c.config.open_stdin, stream.then(|| slot.subscribe()))
+        (c.id.clone(), c.log_path(daemon.containers().dir()), c.config.open_stdin, stream.then(|| slot.attach_output()))
     };
     if job.getenv_bool("logs")
         && (want.stdout || want.stderr)
@@ -60,19 +59,15 @@ pub async fn attach(daemon: Daemon, job: Job) -> Status {
             }
         })
     });
-    loop {
-        match rx.recv().await {
-            Ok(Event::Output(stream, data)) => {
-                let wanted = match stream {
-                    crate::logger::Stream::Stdout => want.stdout,
-                    crate::logger::Stream::Stderr => want.stderr,
-                };
-                if wanted && write(&job, stream, &data, false).await.is_err() {
-                    break;
-                }
-            }
-            Err(RecvError::Lagged(n)) => tracing::warn!(container = %id, missed = n, "attach fell behind the output"),
-            Ok(Event::Exit(_)) | Err(RecvError::Closed) => break,
+    // Ends with the run: the monitor closes the queue once every chunk is
+    // in it.
+    while let Some((stream, data)) = rx.recv().await {
+        let wanted = match stream {
+            crate::logger::Stream::Stdout => want.stdout,
+            crate::logger::Stream::Stderr => want.stderr,
+        };
+        if wanted && write(&job, stream, &data, false).await.is_err() {
+            break;
         }
     }
     if let Some(feeder) = feeder {

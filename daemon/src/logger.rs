@@ -125,6 +125,29 @@ pub fn parse_tail(raw: &str) -> Option<usize> {
     raw.trim().parse::<usize>().ok()
 }
 
+/// Reads the entries written after byte `offset`, up to the last complete
+/// line, and the offset to read on from (a follower's next call). A
+/// missing log is empty; a damaged line is skipped.
+pub fn read_from(path: &Path, offset: u64) -> Result<(Vec<Entry>, u64), LogError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let err = |source| LogError { path: path.to_path_buf(), source };
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), offset)),
+        Err(source) => return Err(err(source)),
+    };
+    file.seek(SeekFrom::Start(offset)).map_err(err)?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(err)?;
+    // A line still being written waits for the next call.
+    let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let entries = bytes[..complete]
+        .split(|b| *b == b'\n')
+        .filter_map(|line| serde_json::from_slice::<Entry>(line).ok())
+        .collect();
+    Ok((entries, offset + complete as u64))
+}
+
 /// Reads the log: every entry, or the last `tail`. A missing log is empty;
 /// a damaged line (a crash mid-write) is skipped.
 pub fn read(path: &Path, tail: Option<usize>) -> Result<Vec<Entry>, LogError> {
@@ -179,6 +202,24 @@ mod tests {
         let first = raw.lines().next().unwrap();
         assert!(first.starts_with(r#"{"log":"hello\n","stream":"stdout","time":""#), "{first}");
         assert!(all[0].time.ends_with('Z'));
+    }
+
+    #[test]
+    fn a_follower_reads_each_complete_entry_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("c-json.log");
+        assert_eq!(read_from(&path, 0).unwrap(), (Vec::new(), 0), "no log yet");
+        let mut w = Writer::open(&path).unwrap();
+        w.write(Stream::Stdout, b"one\ntw").unwrap();
+        let (first, at) = read_from(&path, 0).unwrap();
+        assert_eq!(first.iter().map(|e| e.log.as_str()).collect::<Vec<_>>(), ["one\n"]);
+        w.write(Stream::Stderr, b"err\n").unwrap();
+        w.write(Stream::Stdout, b"o\n").unwrap();
+        // Half an entry on disk (a write in progress) waits for its end.
+        std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"log\":\"ha").unwrap();
+        let (next, at2) = read_from(&path, at).unwrap();
+        assert_eq!(next.iter().map(|e| e.log.as_str()).collect::<Vec<_>>(), ["err\n", "two\n"]);
+        assert_eq!(read_from(&path, at2).unwrap(), (Vec::new(), at2));
     }
 
     #[test]

@@ -13,7 +13,7 @@
 use std::time::SystemTime;
 
 use engine::{Job, Status};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use crate::Daemon;
 use crate::container::rfc3339_nano;
@@ -67,37 +67,87 @@ pub async fn logs(daemon: Daemon, job: Job) -> Status {
         let live = (job.getenv_bool("follow") && c.state.running).then(|| daemon.runtime().slot(&c.id).subscribe());
         (c.log_path(daemon.containers().dir()), live)
     };
-    if let Err(e) = replay(&job, &path, tail, since, want).await {
-        return job.fail(e.kind(), e).await;
-    }
+    let mut offset = match replay(&job, &path, tail, since, want).await {
+        Ok(offset) => offset,
+        Err(e) => return job.fail(e.kind(), e).await,
+    };
+    // Following is reading the file on: each output event says it grew
+    // (the monitor publishes output once it is written), and the exit comes
+    // after the last write, so every entry is sent once, with the time it
+    // was logged, as dockerd's follower of the json file does.
     if let Some(rx) = live.as_mut() {
         loop {
-            match rx.recv().await {
-                Ok(Event::Output(stream, data)) if want.wants(stream) => {
-                    if write(&job, stream, &data, want.timestamps).await.is_err() {
-                        break;
-                    }
+            let done = match rx.recv().await {
+                Ok(Event::Output(..)) | Err(RecvError::Lagged(_)) => false,
+                Ok(Event::Exit(_)) | Err(RecvError::Closed) => true,
+            };
+            // One read for everything that has piled up meanwhile.
+            let mut done = done;
+            while !done {
+                match rx.try_recv() {
+                    Ok(Event::Output(..)) | Err(TryRecvError::Lagged(_)) => {}
+                    Ok(Event::Exit(_)) | Err(TryRecvError::Closed) => done = true,
+                    Err(TryRecvError::Empty) => break,
                 }
-                Ok(Event::Output(..)) | Err(RecvError::Lagged(_)) => {}
-                Ok(Event::Exit(_)) | Err(RecvError::Closed) => break,
+            }
+            match send_entries(&job, &path, offset, since, want).await {
+                Ok(Some(next)) => offset = next,
+                Ok(None) => break,
+                Err(e) => return job.fail(e.kind(), e).await,
+            }
+            if done {
+                break;
             }
         }
     }
     Status::OK
 }
 
+/// Sends the entries after `offset` (none older than `since`); the offset
+/// to go on from, or `None` when the client went away.
+async fn send_entries(
+    job: &Job,
+    path: &std::path::Path,
+    offset: u64,
+    since: i64,
+    want: Want,
+) -> Result<Option<u64>, ContainerError> {
+    let p = path.to_path_buf();
+    let (entries, next) = blocking("-", move || {
+        logger::read_from(&p, offset).map_err(|e| ContainerError::Io { id: "-".into(), path: e.path, source: e.source })
+    })
+    .await?;
+    for entry in entries.iter().filter(|e| want.wants(e.stream) && newer(e, since)) {
+        let out = if want.timestamps { format!("{} {}", entry.time, entry.log) } else { entry.log.clone() };
+        let sink = if entry.stream == Stream::Stdout { job.stdout() } else { job.stderr() };
+        if sink.write(out.as_bytes()).await.is_err() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(next))
+}
+
 /// Writes the log's entries (the last `tail`, none older than `since`
-/// unix seconds when positive) to the job's streams.
+/// unix seconds when positive) to the job's streams; the offset just past
+/// them, where a follower reads on.
 pub async fn replay(
     job: &Job,
     path: &std::path::Path,
     tail: Option<usize>,
     since: i64,
     want: Want,
-) -> Result<(), ContainerError> {
+) -> Result<u64, ContainerError> {
     let p = path.to_path_buf();
-    let entries = blocking("-", move || {
-        logger::read(&p, tail).map_err(|e| ContainerError::Io { id: "-".into(), path: e.path, source: e.source })
+    let (entries, offset) = blocking("-", move || {
+        let (mut entries, offset) = logger::read_from(&p, 0).map_err(|e| ContainerError::Io {
+            id: "-".into(),
+            path: e.path,
+            source: e.source,
+        })?;
+        if let Some(n) = tail {
+            entries.drain(..entries.len().saturating_sub(n));
+        }
+        Ok((entries, offset))
     })
     .await?;
     for entry in entries.iter().filter(|e| want.wants(e.stream) && newer(e, since)) {
@@ -107,7 +157,7 @@ pub async fn replay(
             break;
         }
     }
-    Ok(())
+    Ok(offset)
 }
 
 fn newer(e: &Entry, since: i64) -> bool {

@@ -24,6 +24,10 @@ use crate::store::Handle;
 /// Log messages written per blocking task at most.
 const LOG_BATCH: usize = 64;
 
+/// Bytes read from a container's stdout or stderr at once: a quarter of a
+/// pipe's capacity, held by every running container twice.
+const PIPE_READ: usize = 16 * 1024;
+
 /// How long output may still arrive after the exit (a daemonised child
 /// holding the pipes is killed with the cgroup, so this is a safety net).
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -111,6 +115,7 @@ async fn run(
             // reads the file, so each chunk reaches it one way or the other
             // (at worst both), never neither.
             for (stream, data) in items {
+                log_slot.deliver(stream, &data).await;
                 log_slot.publish(Event::Output(stream, data));
             }
         }
@@ -207,6 +212,10 @@ async fn run(
         let mut c = handle.lock();
         c.state = snapshot.state.clone();
         c.has_been_manually_stopped = snapshot.has_been_manually_stopped;
+        // Every chunk is in the attached clients' queues (the logger is
+        // done); under the lock, so a client that saw "running" is ended
+        // here and one that sees "exited" waits for the next run.
+        slot.end_attached();
     }
     tracing::info!(container = %id, exit_code = code, "exited");
     slot.publish(Event::Exit(code));
@@ -262,7 +271,7 @@ async fn serve(ctr: &execdriver::Container, request: Control) {
 /// then hands it to the subscribers, until it ends (the pty's end reads as
 /// an error, which ends it too).
 async fn pump(mut src: impl AsyncRead + Unpin, stream: Stream, log: mpsc::Sender<(Stream, Arc<[u8]>)>) {
-    let mut buf = vec![0u8; 32 * 1024];
+    let mut buf = vec![0u8; PIPE_READ];
     loop {
         let n = match src.read(&mut buf).await {
             Ok(0) | Err(_) => return,

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use execdriver::NativeDriver;
 use parking_lot::Mutex;
@@ -23,7 +24,22 @@ use crate::logger::Stream;
 
 /// How many output chunks a slow subscriber may fall behind before it
 /// loses some (it is told, and goes on); the log file keeps everything.
-const OUTPUT_BACKLOG: usize = 1024;
+/// A chunk is up to a pipe read (16 KiB), so 128 is up to 2 MiB behind;
+/// the ring is allocated whole for every running container, which at 1024
+/// slots was most of the daemon's memory per container.
+const OUTPUT_BACKLOG: usize = 128;
+
+/// How many output chunks wait for an attached client before the container
+/// is slowed down to its pace.
+const ATTACH_BACKLOG: usize = 16;
+
+/// How long an attached client may take no output at all before it is
+/// dropped, so a client that stopped reading (but keeps its connection)
+/// cannot freeze a container for good. dockerd waits forever.
+const ATTACH_STALL: Duration = Duration::from_secs(60);
+
+/// Output for one attached client: the stream and the bytes.
+pub type Chunk = (Stream, Arc<[u8]>);
 
 /// How many stdin chunks wait for a container that is not reading them;
 /// the client is then slowed down (back-pressure), not buffered for.
@@ -75,6 +91,10 @@ pub struct Slot {
     /// Taken by the monitor of the current run.
     pub(crate) stdin_rx: tokio::sync::Mutex<mpsc::Receiver<Stdin>>,
     control: Mutex<Option<mpsc::Sender<Control>>>,
+    /// Attached clients' output, with back-pressure: a slow client slows
+    /// the container down, as with dockerd, where the lossy broadcast
+    /// would drop what the client had not read yet.
+    attached: Mutex<Vec<mpsc::Sender<Chunk>>>,
     /// Held by a start from its checks to its state save, so two starts
     /// cannot both launch the process.
     pub(crate) start_lock: tokio::sync::Mutex<()>,
@@ -95,6 +115,42 @@ impl Slot {
     pub(crate) fn publish(&self, event: Event) {
         // No subscribers is the normal case.
         let _ = self.events.send(event);
+    }
+
+    /// The output of the current run (or of the next one, when the
+    /// container is not running) for an attached client, every byte, in
+    /// order; the channel ends with the run. Register while holding the
+    /// container's lock, as for [`Slot::subscribe`].
+    pub fn attach_output(&self) -> mpsc::Receiver<Chunk> {
+        let (tx, rx) = mpsc::channel(ATTACH_BACKLOG);
+        self.attached.lock().push(tx);
+        rx
+    }
+
+    /// Hands a chunk to every attached client, waiting for room in each;
+    /// a client gone, or stalled for [`ATTACH_STALL`], is dropped.
+    pub(crate) async fn deliver(&self, stream: Stream, data: &Arc<[u8]>) {
+        let clients: Vec<mpsc::Sender<Chunk>> = self.attached.lock().clone();
+        let mut dropped = Vec::new();
+        for tx in clients {
+            match tx.send_timeout((stream, data.clone()), ATTACH_STALL).await {
+                Ok(()) => {}
+                Err(mpsc::error::SendTimeoutError::Timeout(_)) => {
+                    tracing::warn!(container = %self.id, "an attached client read nothing for 60 s; detached");
+                    dropped.push(tx);
+                }
+                Err(mpsc::error::SendTimeoutError::Closed(_)) => dropped.push(tx),
+            }
+        }
+        if !dropped.is_empty() {
+            self.attached.lock().retain(|tx| !dropped.iter().any(|d| d.same_channel(tx)));
+        }
+    }
+
+    /// Ends the attached clients' output: the run is over (or never began).
+    /// Call under the container's lock, with the state change.
+    pub(crate) fn end_attached(&self) {
+        self.attached.lock().clear();
     }
 
     /// A sender for the client's stdin.
@@ -170,6 +226,7 @@ impl Runtime {
                     stdin_tx,
                     stdin_rx: tokio::sync::Mutex::new(stdin_rx),
                     control: Mutex::new(None),
+                    attached: Mutex::new(Vec::new()),
                     start_lock: tokio::sync::Mutex::new(()),
                     stop_requested: AtomicBool::new(false),
                 })

@@ -156,6 +156,7 @@ async fn record_failure(daemon: &Daemon, handle: &crate::store::Handle, e: &Cont
         c.state.pid = 0;
         c.state.exit_code = code;
         c.state.error = text;
+        daemon.runtime().slot(&c.id).end_attached();
         c.clone()
     };
     let d = daemon.clone();

@@ -211,3 +211,45 @@ fn stdin_reaches_the_container_and_logs_follow_to_the_exit() {
     let line = ok(&out);
     assert!(line.ends_with("Z b\n") && line.starts_with("20"), "{line}");
 }
+
+#[test]
+fn a_slow_reader_of_run_gets_every_byte() {
+    if !tools_present() {
+        return;
+    }
+    let d = Daemon::start();
+    import_busybox(&d);
+    let config = d.dir.path().join("cli-config");
+    std::fs::create_dir_all(&config).unwrap();
+    // 40 MB of output, far more than the pipes and sockets between the
+    // container and this reader can hold while it does not read.
+    let mut child = Command::new(REAL_CLI)
+        .env("DOCKER_HOST", d.host())
+        .env("DOCKER_CONFIG", &config)
+        .args(["run", "--rm", "busybox", "sh", "-c", "head -c 30000000 /dev/zero | base64 -w 100"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Not a synchronisation: the scenario is a client that reads nothing
+    // for a while. The container must wait for it, not lose output.
+    std::thread::sleep(Duration::from_secs(2));
+    let mut out = child.stdout.take().unwrap();
+    let mut total = 0usize;
+    let mut lines_ok = true;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = std::io::Read::read(&mut out, &mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        lines_ok &= buf[..n].iter().all(|b| *b == b'A' || *b == b'\n');
+        total += n;
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    // base64 of 30,000,000 zero bytes: 40,000,000 characters in lines of 100.
+    assert_eq!(total, 40_400_000, "every byte arrives");
+    assert!(lines_ok);
+    assert_eq!(ok(&cli(&d, &["ps", "-aq"])), "", "--rm removed it");
+}
