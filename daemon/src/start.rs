@@ -161,11 +161,12 @@ async fn record_failure(daemon: &Daemon, handle: &crate::store::Handle, e: &Cont
     };
     let d = daemon.clone();
     let id = snapshot.id.clone();
+    let saved = snapshot.clone();
     let result = blocking(&id, move || {
         if mounted {
-            d.graph().driver().put(snapshot.layer_id())?;
+            d.graph().driver().put(saved.layer_id())?;
         }
-        d.containers().save(&snapshot)
+        d.containers().save(&saved)
     })
     .await;
     if let Err(e) = result {
@@ -174,4 +175,9 @@ async fn record_failure(daemon: &Daemon, handle: &crate::store::Handle, e: &Cont
     // Attached clients (today's CLI attaches before it starts) end here, as
     // dockerd closes the container's streams on a failed start.
     daemon.runtime().slot(&id).publish(crate::runtime::Event::Exit(code));
+    // Departure from dockerd 1.12, which logged nothing here: the docker
+    // CLI below API 1.30 waits for `die` (then, for `--rm`, removes the
+    // container and waits for `destroy`) even when the start failed, and
+    // would hang for good on `run --rm` of a container that cannot start.
+    events::emit(daemon.engine(), "die", &snapshot, &[("exitCode", &code.to_string())]).await;
 }
