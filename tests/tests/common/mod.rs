@@ -249,6 +249,63 @@ impl Drop for Daemon {
             let _ = child.kill();
             let _ = child.wait();
         }
+        clean_up_containers(self.dir.path());
+    }
+}
+
+/// What a failed test may leave behind its killed daemon: container
+/// processes (they outlive a SIGKILLed daemon), their cgroups and their
+/// mounted root filesystems.
+fn clean_up_containers(dir: &Path) {
+    let ids: Vec<String> = std::fs::read_dir(dir.join("root/containers"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|id| id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .collect();
+    for id in ids {
+        kill_cgroup(&id);
+    }
+    dockerd::unmount_under(dir);
+}
+
+/// Kills whatever runs in container `id`'s cgroups and removes them.
+fn kill_cgroup(id: &str) {
+    let dirs: Vec<PathBuf> = std::fs::read_dir("/sys/fs/cgroup")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("docker").join(id))
+        .chain([Path::new("/sys/fs/cgroup/docker").join(id)])
+        .filter(|d| d.is_dir())
+        .collect();
+    for d in &dirs {
+        let _ = std::fs::write(d.join("freezer.state"), "THAWED");
+    }
+    // Clean-up, not a synchronisation: killed processes leave their cgroup
+    // a moment later, and a cgroup v1 has no event for becoming empty.
+    for _ in 0..500 {
+        let pids: Vec<i32> = dirs
+            .iter()
+            .filter_map(|d| std::fs::read_to_string(d.join("cgroup.procs")).ok())
+            .flat_map(|t| t.lines().filter_map(|l| l.trim().parse().ok()).collect::<Vec<i32>>())
+            .collect();
+        if pids.is_empty() {
+            break;
+        }
+        for pid in pids {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for d in &dirs {
+        for _ in 0..100 {
+            if std::fs::remove_dir(d).is_ok() || !d.exists() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 }
 
