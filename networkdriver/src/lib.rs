@@ -1,12 +1,13 @@
 //! Docker 1.2's bridge network driver (`daemon/networkdriver/`): the
 //! allocators first — IPv4 addresses from the bridge's subnet
 //! ([`IpAllocator`]), the MAC derived from an address ([`mac_for`]), and
-//! host ports for published container ports ([`PortAllocator`]). The bridge
-//! set-up, the port mapper and links, with their jobs, come with the
-//! networking issue.
+//! host ports for published container ports ([`PortAllocator`]) — and the
+//! choice of a new bridge's subnet ([`bridge_network`]). The bridge set-up
+//! itself, the port mapper and links, with their jobs, are still to come.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bridge_network;
 mod ipallocator;
 mod mac;
 mod portallocator;
