@@ -2,8 +2,9 @@
 //! allocators first — IPv4 addresses from the bridge's subnet
 //! ([`IpAllocator`]), the MAC derived from an address ([`mac_for`]), and
 //! host ports for published container ports ([`PortAllocator`]) — and the
-//! choice of a new bridge's subnet ([`bridge_network`]). The bridge set-up
-//! itself, the port mapper and links, with their jobs, are still to come.
+//! choice of a new bridge's subnet ([`bridge_network`]), and the userland
+//! proxy of a published port ([`proxy`]). The bridge set-up itself, the
+//! iptables rules, links and the jobs are still to come.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -11,6 +12,7 @@ pub mod bridge_network;
 mod ipallocator;
 mod mac;
 mod portallocator;
+pub mod proxy;
 
 pub use ipallocator::{IpAllocator, IpAllocatorError, Subnet};
 pub use mac::mac_for;
