@@ -3,13 +3,15 @@
 //! ([`IpAllocator`]), the MAC derived from an address ([`mac_for`]), and
 //! host ports for published container ports ([`PortAllocator`]) — and the
 //! choice of a new bridge's subnet ([`bridge_network`]), and the userland
-//! proxy of a published port ([`proxy`]). The bridge set-up itself, the
-//! iptables rules, links and the jobs are still to come.
+//! proxy of a published port ([`proxy`]) and the iptables rules
+//! ([`iptables`]). The bridge interface itself (netlink), the veths and the
+//! jobs are still to come.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod bridge_network;
 mod ipallocator;
+pub mod iptables;
 mod mac;
 mod portallocator;
 pub mod proxy;
