@@ -3,8 +3,8 @@
 //! ([`IpAllocator`]), the MAC derived from an address ([`mac_for`]), and
 //! host ports for published container ports ([`PortAllocator`]) — and the
 //! choice of a new bridge's subnet ([`bridge_network`]), and the userland
-//! proxy of a published port ([`proxy`]) and the iptables rules
-//! ([`iptables`]). The bridge interface itself (netlink), the veths and the
+//! proxy of a published port ([`proxy`]), the iptables rules
+//! ([`iptables`]) and a link's environment ([`link_env`]). The bridge interface itself (netlink), the veths and the
 //! jobs are still to come.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -12,10 +12,12 @@
 pub mod bridge_network;
 mod ipallocator;
 pub mod iptables;
+mod links;
 mod mac;
 mod portallocator;
 pub mod proxy;
 
 pub use ipallocator::{IpAllocator, IpAllocatorError, Subnet};
+pub use links::link_env;
 pub use mac::mac_for;
 pub use portallocator::{BEGIN_PORT_RANGE, END_PORT_RANGE, PortAllocator, PortAllocatorError, Proto};
