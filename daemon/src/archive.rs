@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use engine::{ErrorKind, Job, Status};
 use graph::archive::{self, ExtractOptions, PathStat, ResolvedPath};
-use graph::jobs::bridge::{reader_from_stdin, writer_to_stdout};
+use graph::jobs::bridge::{ChannelWriter, reader_from_stdin, writer_to_stdout};
 use graph::{Graph, GraphError};
 
 use crate::container::Container;
@@ -189,28 +189,19 @@ pub async fn copy(daemon: Daemon, job: Job) -> Status {
     };
     let result = frozen(&daemon, &name, async {
         let c = snapshot(&daemon, &name)?;
-        let graph = daemon.graph().clone();
-        let (mut out, forward) = writer_to_stdout(&job);
-        let id = c.id.clone();
-        let (n, r) = (name.clone(), resource.clone());
         let files = c.dir(daemon.containers().dir());
-        let written = blocking(&id, move || {
-            let root = RootMount::get(&graph, &c)?;
-            let host = network_file(&root, &files, archive::resolve_in_root(&root.path, &r)?);
+        let n = name.clone();
+        tar_to_stdout(&daemon, &job, c, move |root, out| {
+            let host = network_file(root, &files, archive::resolve_in_root(&root.path, &resource)?);
             if std::fs::symlink_metadata(&host).is_err() {
-                return Ok(Err(ArchiveError::NotFound { path: format!("/{r}"), name: n }));
+                return Err(ArchiveError::NotFound { path: format!("/{resource}"), name: n });
             }
             // The top entry takes the name of what was found, as 1.2's
             // `TarWithOptions(dir, IncludeFiles: [base])` did.
             let top = host.file_name().map_or_else(|| ".".into(), |n| n.to_string_lossy().into_owned());
-            Ok(archive::tar_resource(&host, &top, &mut out).map_err(ArchiveError::from))
+            Ok(archive::tar_resource(&host, &top, out)?)
         })
-        .await
-        .map_err(ArchiveError::from)
-        .and_then(|r| r);
-        let forwarded = forwarded(&id, forward).await;
-        written?;
-        forwarded?;
+        .await?;
         events::emit(daemon.engine(), "copy", &snapshot(&daemon, &name)?, &[]).await;
         Ok::<(), ArchiveError>(())
     })
@@ -251,23 +242,13 @@ pub async fn archive_get(daemon: Daemon, job: Job) -> Status {
     };
     let result = frozen(&daemon, &name, async {
         let c = snapshot(&daemon, &name)?;
-        let graph = daemon.graph().clone();
-        let id = c.id.clone();
-        let (mut out, forward) = writer_to_stdout(&job);
-        let n = name.clone();
         let files = c.dir(daemon.containers().dir());
-        let written = blocking(&id, move || {
-            let root = RootMount::get(&graph, &c)?;
-            Ok(stat_in(&root, &files, &n, &path).and_then(|(resolved, _)| {
-                archive::tar_resource(&resolved.host, &resolved.name, &mut out).map_err(ArchiveError::from)
-            }))
+        let n = name.clone();
+        tar_to_stdout(&daemon, &job, c, move |root, out| {
+            let (resolved, _) = stat_in(root, &files, &n, &path)?;
+            Ok(archive::tar_resource(&resolved.host, &resolved.name, out)?)
         })
-        .await
-        .map_err(ArchiveError::from)
-        .and_then(|r| r);
-        let forwarded = forwarded(&id, forward).await;
-        written?;
-        forwarded?;
+        .await?;
         events::emit(daemon.engine(), "archive-path", &snapshot(&daemon, &name)?, &[]).await;
         Ok(())
     })
@@ -318,6 +299,31 @@ pub async fn archive_put(daemon: Daemon, job: Job) -> Status {
     })
     .await;
     finish(&job, result).await
+}
+
+/// Streams to the job's stdout the tar `make` writes, with `c`'s root
+/// mounted for it (blocking work, off the async workers); done once the
+/// last byte is forwarded.
+async fn tar_to_stdout(
+    daemon: &Daemon,
+    job: &Job,
+    c: Container,
+    make: impl FnOnce(&RootMount, &mut ChannelWriter) -> Result<(), ArchiveError> + Send + 'static,
+) -> Result<(), ArchiveError> {
+    let graph = daemon.graph().clone();
+    let id = c.id.clone();
+    let (mut out, forward) = writer_to_stdout(job);
+    let written = blocking(&id, move || {
+        let root = RootMount::get(&graph, &c)?;
+        Ok(make(&root, &mut out))
+    })
+    .await
+    .map_err(ArchiveError::from)
+    .and_then(|r| r);
+    // Forwarding ends when the writer is dropped, whatever `make` did.
+    let forwarded = forwarded(&id, forward).await;
+    written?;
+    forwarded
 }
 
 fn io_failure(id: &str) -> impl Fn(std::io::Error) -> ArchiveError + '_ {
