@@ -122,20 +122,11 @@ fn base64_decode(text: &str) -> Vec<u8> {
 /// A tar whose entries are written exactly as given (names with `..`,
 /// links anywhere), as an attacker would.
 fn evil_tar(entries: &[(&str, tar::EntryType, &str, &[u8])]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
+    let mut b = images::LayerBuilder::new();
     for (name, kind, link, data) in entries {
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(*kind);
-        h.set_mode(0o644);
-        h.set_size(data.len() as u64);
-        h.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name.as_bytes());
-        if !link.is_empty() {
-            h.set_link_name(link).unwrap();
-        }
-        h.set_cksum();
-        b.append(&h, *data).unwrap();
+        b.entry(name, *kind, link, 0o644, data);
     }
-    b.into_inner().unwrap()
+    b.finish().tar
 }
 
 #[test]
