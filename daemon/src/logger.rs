@@ -125,11 +125,13 @@ pub fn parse_tail(raw: &str) -> Option<usize> {
     raw.trim().parse::<usize>().ok()
 }
 
-/// Reads the entries written after byte `offset`, up to the last complete
-/// line, and the offset to read on from (a follower's next call). A
-/// missing log is empty; a damaged line is skipped.
-pub fn read_from(path: &Path, offset: u64) -> Result<(Vec<Entry>, u64), LogError> {
-    use std::io::{Read, Seek, SeekFrom};
+/// Reads the entries written after byte `offset` up to the last complete
+/// line (all, or the last `tail`), and the offset to read on from (a
+/// follower's next call). Streamed, so a big log costs only the kept
+/// entries. A missing log is empty; a damaged line (a crash mid-write) is
+/// skipped; a line still being written waits for the next call.
+pub fn read_from(path: &Path, offset: u64, tail: Option<usize>) -> Result<(Vec<Entry>, u64), LogError> {
+    use std::io::{Seek, SeekFrom};
     let err = |source| LogError { path: path.to_path_buf(), source };
     let mut file = match File::open(path) {
         Ok(f) => f,
@@ -137,38 +139,26 @@ pub fn read_from(path: &Path, offset: u64) -> Result<(Vec<Entry>, u64), LogError
         Err(source) => return Err(err(source)),
     };
     file.seek(SeekFrom::Start(offset)).map_err(err)?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(err)?;
-    // A line still being written waits for the next call.
-    let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-    let entries = bytes[..complete]
-        .split(|b| *b == b'\n')
-        .filter_map(|line| serde_json::from_slice::<Entry>(line).ok())
-        .collect();
-    Ok((entries, offset + complete as u64))
-}
-
-/// Reads the log: every entry, or the last `tail`. A missing log is empty;
-/// a damaged line (a crash mid-write) is skipped.
-pub fn read(path: &Path, tail: Option<usize>) -> Result<Vec<Entry>, LogError> {
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(LogError { path: path.to_path_buf(), source }),
-    };
-    let mut kept = VecDeque::new();
-    if tail == Some(0) {
-        return Ok(Vec::new());
-    }
-    for line in BufReader::new(file).split(b'\n') {
-        let line = line.map_err(|source| LogError { path: path.to_path_buf(), source })?;
-        let Ok(entry) = serde_json::from_slice::<Entry>(&line) else { continue };
-        kept.push_back(entry);
-        if tail.is_some_and(|n| kept.len() > n) {
-            kept.pop_front();
+    let mut reader = BufReader::new(file);
+    let (mut kept, mut at, mut line) = (VecDeque::new(), offset, Vec::new());
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line).map_err(err)?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            break;
+        }
+        at += n as u64;
+        if tail == Some(0) {
+            continue;
+        }
+        if let Ok(entry) = serde_json::from_slice::<Entry>(&line[..n - 1]) {
+            kept.push_back(entry);
+            if tail.is_some_and(|t| kept.len() > t) {
+                kept.pop_front();
+            }
         }
     }
-    Ok(kept.into())
+    Ok((kept.into(), at))
 }
 
 #[cfg(test)]
@@ -183,10 +173,10 @@ mod tests {
         w.write(Stream::Stdout, b"hello\nwor").unwrap();
         w.write(Stream::Stderr, b"oops\n").unwrap();
         w.write(Stream::Stdout, b"ld\n\"quoted\"\nend").unwrap();
-        let before = read(&path, None).unwrap();
+        let before = read_from(&path, 0, None).unwrap().0;
         assert_eq!(before.len(), 4, "the partial `end` is held");
         w.flush().unwrap();
-        let all = read(&path, None).unwrap();
+        let all = read_from(&path, 0, None).unwrap().0;
         let texts: Vec<(&str, Stream)> = all.iter().map(|e| (e.log.as_str(), e.stream)).collect();
         assert_eq!(
             texts,
@@ -208,18 +198,18 @@ mod tests {
     fn a_follower_reads_each_complete_entry_once() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("c-json.log");
-        assert_eq!(read_from(&path, 0).unwrap(), (Vec::new(), 0), "no log yet");
+        assert_eq!(read_from(&path, 0, None).unwrap(), (Vec::new(), 0), "no log yet");
         let mut w = Writer::open(&path).unwrap();
         w.write(Stream::Stdout, b"one\ntw").unwrap();
-        let (first, at) = read_from(&path, 0).unwrap();
+        let (first, at) = read_from(&path, 0, None).unwrap();
         assert_eq!(first.iter().map(|e| e.log.as_str()).collect::<Vec<_>>(), ["one\n"]);
         w.write(Stream::Stderr, b"err\n").unwrap();
         w.write(Stream::Stdout, b"o\n").unwrap();
         // Half an entry on disk (a write in progress) waits for its end.
         std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"log\":\"ha").unwrap();
-        let (next, at2) = read_from(&path, at).unwrap();
+        let (next, at2) = read_from(&path, at, None).unwrap();
         assert_eq!(next.iter().map(|e| e.log.as_str()).collect::<Vec<_>>(), ["err\n", "two\n"]);
-        assert_eq!(read_from(&path, at2).unwrap(), (Vec::new(), at2));
+        assert_eq!(read_from(&path, at2, None).unwrap(), (Vec::new(), at2));
     }
 
     #[test]
@@ -232,11 +222,11 @@ mod tests {
         }
         // A line torn by a crash is skipped, not fatal.
         std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{\"log\":\"tor").unwrap();
-        let last: Vec<String> = read(&path, Some(3)).unwrap().into_iter().map(|e| e.log).collect();
+        let last: Vec<String> = read_from(&path, 0, Some(3)).unwrap().0.into_iter().map(|e| e.log).collect();
         assert_eq!(last, ["7\n", "8\n", "9\n"]);
-        assert_eq!(read(&path, None).unwrap().len(), 10);
-        assert!(read(&path, Some(0)).unwrap().is_empty());
-        assert!(read(&tmp.path().join("none"), None).unwrap().is_empty());
+        assert_eq!(read_from(&path, 0, None).unwrap().0.len(), 10);
+        assert!(read_from(&path, 0, Some(0)).unwrap().0.is_empty());
+        assert!(read_from(&tmp.path().join("none"), 0, None).unwrap().0.is_empty());
         assert_eq!((parse_tail("all"), parse_tail(""), parse_tail("5")), (None, None, Some(5)));
     }
 }

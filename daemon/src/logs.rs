@@ -112,19 +112,8 @@ async fn send_entries(
     since: i64,
     want: Want,
 ) -> Result<Option<u64>, ContainerError> {
-    let p = path.to_path_buf();
-    let (entries, next) = blocking("-", move || {
-        logger::read_from(&p, offset).map_err(|e| ContainerError::Io { id: "-".into(), path: e.path, source: e.source })
-    })
-    .await?;
-    for entry in entries.iter().filter(|e| want.wants(e.stream) && newer(e, since)) {
-        let out = if want.timestamps { format!("{} {}", entry.time, entry.log) } else { entry.log.clone() };
-        let sink = if entry.stream == Stream::Stdout { job.stdout() } else { job.stderr() };
-        if sink.write(out.as_bytes()).await.is_err() {
-            return Ok(None);
-        }
-    }
-    Ok(Some(next))
+    let (entries, next) = read_entries(path, offset, None).await?;
+    Ok(write_entries(job, &entries, since, want).await.then_some(next))
 }
 
 /// Writes the log's entries (the last `tail`, none older than `since`
@@ -137,27 +126,39 @@ pub async fn replay(
     since: i64,
     want: Want,
 ) -> Result<u64, ContainerError> {
+    let (entries, offset) = read_entries(path, 0, tail).await?;
+    write_entries(job, &entries, since, want).await;
+    Ok(offset)
+}
+
+/// [`logger::read_from`] off the async workers.
+async fn read_entries(
+    path: &std::path::Path,
+    offset: u64,
+    tail: Option<usize>,
+) -> Result<(Vec<Entry>, u64), ContainerError> {
     let p = path.to_path_buf();
-    let (entries, offset) = blocking("-", move || {
-        let (mut entries, offset) = logger::read_from(&p, 0).map_err(|e| ContainerError::Io {
+    blocking("-", move || {
+        logger::read_from(&p, offset, tail).map_err(|e| ContainerError::Io {
             id: "-".into(),
             path: e.path,
             source: e.source,
-        })?;
-        if let Some(n) = tail {
-            entries.drain(..entries.len().saturating_sub(n));
-        }
-        Ok((entries, offset))
+        })
     })
-    .await?;
+    .await
+}
+
+/// Writes `entries` to the job's streams (timestamped when asked); false
+/// when the client went away.
+async fn write_entries(job: &Job, entries: &[Entry], since: i64, want: Want) -> bool {
     for entry in entries.iter().filter(|e| want.wants(e.stream) && newer(e, since)) {
         let out = if want.timestamps { format!("{} {}", entry.time, entry.log) } else { entry.log.clone() };
         let sink = if entry.stream == Stream::Stdout { job.stdout() } else { job.stderr() };
         if sink.write(out.as_bytes()).await.is_err() {
-            break;
+            return false;
         }
     }
-    Ok(offset)
+    true
 }
 
 fn newer(e: &Entry, since: i64) -> bool {
