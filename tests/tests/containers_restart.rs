@@ -33,18 +33,6 @@ fn mounts_of(id: &str) -> usize {
     std::fs::read_to_string("/proc/self/mountinfo").unwrap().lines().filter(|l| l.contains(id)).count()
 }
 
-fn cgroup_dirs_of(id: &str) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/sys/fs/cgroup").into_iter().flatten().flatten() {
-        for dir in [entry.path().join("docker").join(id), std::path::Path::new("/sys/fs/cgroup/docker").join(id)] {
-            if dir.is_dir() && !found.contains(&dir) {
-                found.push(dir);
-            }
-        }
-    }
-    found
-}
-
 /// Removes the containers when the test ends, failed or not.
 struct Cleanup<'a>(&'a Daemon);
 
@@ -94,7 +82,11 @@ fn after_a_kill_9_nothing_of_the_old_containers_runs() {
     }
     let (plain_id, _) = &before[0];
     assert_eq!(mounts_of(plain_id), 0, "the old daemon's mount of the root fs is gone");
-    assert!(cgroup_dirs_of(plain_id).is_empty(), "and so is its cgroup: {:?}", cgroup_dirs_of(plain_id));
+    assert!(
+        common::container_cgroup_dirs(plain_id).is_empty(),
+        "and so is its cgroup: {:?}",
+        common::container_cgroup_dirs(plain_id)
+    );
 
     // `always` comes back by itself: the restart runs after READY, so this
     // one is polled, with a deadline.
@@ -117,6 +109,6 @@ fn after_a_kill_9_nothing_of_the_old_containers_runs() {
     ok(&cli(&d, &["rm", "-f", "plain", "frozen", "always"]));
     assert_eq!(mounts_of(plain_id), 0);
     for (id, _) in &before {
-        assert!(cgroup_dirs_of(id).is_empty(), "{id}: {:?}", cgroup_dirs_of(id));
+        assert!(common::container_cgroup_dirs(id).is_empty(), "{id}: {:?}", common::container_cgroup_dirs(id));
     }
 }

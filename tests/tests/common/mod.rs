@@ -270,9 +270,11 @@ fn clean_up_containers(dir: &Path) {
     dockerd::unmount_under(dir);
 }
 
-/// Kills whatever runs in container `id`'s cgroups and removes them.
-fn kill_cgroup(id: &str) {
-    let dirs: Vec<PathBuf> = std::fs::read_dir("/sys/fs/cgroup")
+/// The cgroup directories of container `id` that exist (one per v1
+/// controller, or the v2 one). The execdriver has the same walk; the
+/// layering keeps this crate off it.
+pub fn container_cgroup_dirs(id: &str) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/sys/fs/cgroup")
         .into_iter()
         .flatten()
         .flatten()
@@ -280,6 +282,14 @@ fn kill_cgroup(id: &str) {
         .chain([Path::new("/sys/fs/cgroup/docker").join(id)])
         .filter(|d| d.is_dir())
         .collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs
+}
+
+/// Kills whatever runs in container `id`'s cgroups and removes them.
+fn kill_cgroup(id: &str) {
+    let dirs = container_cgroup_dirs(id);
     for d in &dirs {
         let _ = std::fs::write(d.join("freezer.state"), "THAWED");
     }
