@@ -117,6 +117,9 @@ impl Daemon {
         let layout = RootLayout::new(root);
         layout.create()?;
         config.root = layout.root.clone();
+        if !config.network_disabled() {
+            crate::netinit::init_network(&config, eng)?;
+        }
         let driver = choose_storage_driver(&config);
         let id = load_or_create_id(&layout.root)?;
         let graph = Graph::new(&layout.root, &driver, &config.graph_options).map_err(DaemonError::Graph)?;

@@ -87,6 +87,60 @@ pub mod registry {
     pub const SEARCH: &str = "search";
 }
 
+/// The bridge network driver's jobs (provided by `networkdriver`;
+/// `init_networkdriver` registered by `builtins`, the other four by
+/// `init_networkdriver` itself, so they are missing with `-b none`).
+pub mod networkdriver {
+    #![allow(missing_docs)]
+    pub const INIT: &str = "init_networkdriver";
+    pub const ALLOCATE_INTERFACE: &str = "allocate_interface";
+    pub const RELEASE_INTERFACE: &str = "release_interface";
+    pub const ALLOCATE_PORT: &str = "allocate_port";
+    pub const LINK: &str = "link";
+
+    /// Env keys of those jobs (Docker 1.2's names) and of their output objects.
+    pub mod env {
+        #![allow(missing_docs)]
+        // init_networkdriver
+        pub const ENABLE_IPTABLES: &str = "EnableIptables";
+        pub const ICC: &str = "InterContainerCommunication";
+        pub const ENABLE_IP_FORWARD: &str = "EnableIpForward";
+        /// Default `docker0`.
+        pub const BRIDGE_IFACE: &str = "BridgeIface";
+        /// `--bip`, CIDR.
+        pub const BRIDGE_IP: &str = "BridgeIP";
+        /// `--fixed-cidr`, CIDR.
+        pub const FIXED_CIDR: &str = "FixedCIDR";
+        /// `--ip`: the default host address of published ports.
+        pub const DEFAULT_BINDING_IP: &str = "DefaultBindingIP";
+        // allocate_interface (input RequestedIP; output object)
+        pub const REQUESTED_IP: &str = "RequestedIP";
+        pub const BRIDGE: &str = "Bridge";
+        pub const GATEWAY: &str = "Gateway";
+        pub const IP: &str = "IP";
+        /// Int.
+        pub const IP_PREFIX_LEN: &str = "IPPrefixLen";
+        /// Hex (`ffff0000`).
+        pub const MASK: &str = "Mask";
+        pub const MAC_ADDRESS: &str = "MacAddress";
+        // allocate_port (input; output HostIP and HostPort)
+        pub const HOST_IP: &str = "HostIP";
+        /// Int; 0 = any free port of the ephemeral range.
+        pub const HOST_PORT: &str = "HostPort";
+        /// Int.
+        pub const CONTAINER_PORT: &str = "ContainerPort";
+        /// `tcp` or `udp`.
+        pub const PROTO: &str = "Proto";
+        // link (args: `-I` add or `-D` remove)
+        pub const PARENT_IP: &str = "ParentIP";
+        pub const CHILD_IP: &str = "ChildIP";
+        /// Bool.
+        pub const IGNORE_ERRORS: &str = "IgnoreErrors";
+        /// List of `port/proto`.
+        pub const PORTS: &str = "Ports";
+    }
+}
+
 /// Network and volume jobs of API v1.21+ (provided by `daemon`).
 pub mod network {
     #![allow(missing_docs)]

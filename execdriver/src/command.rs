@@ -66,9 +66,36 @@ pub enum NetworkMode {
     Host,
     /// Join the namespace of this (host) pid: `--net=container:NAME`.
     Container(i32),
-    /// A new namespace that the daemon configures from the pre-start hook
-    /// (the network issue fills in the fields); `lo` is brought up here.
-    Bridge { bridge: String, ip: String, gateway: String, mtu: u32 },
+    /// A new namespace with `lo` and an `eth0` on a host bridge (Docker
+    /// 1.2's libcontainer `veth` strategy): the driver makes a veth pair,
+    /// puts the host end on the bridge and moves the other into the
+    /// namespace, where the init names it `eth0` and configures it before
+    /// the user's command runs.
+    Bridge(BridgeNetwork),
+}
+
+/// `eth0` of a bridged container, as the network driver allocated it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BridgeNetwork {
+    /// The host bridge (`docker0`) the host end joins.
+    pub bridge: String,
+    /// The container's IPv4 address.
+    pub ip: std::net::Ipv4Addr,
+    pub prefix_len: u8,
+    /// The default route's next hop (the bridge's address).
+    pub gateway: std::net::Ipv4Addr,
+    /// `02:42:...`; empty lets the kernel choose.
+    pub mac: String,
+    /// Of both ends; 0 keeps the kernel's default.
+    pub mtu: u32,
+    /// The host end's name (`veth` + 7 hex digits); chosen by the driver at
+    /// spawn when empty.
+    #[serde(default)]
+    pub host_veth: String,
+    /// The container end's name until the init renames it `eth0`; chosen
+    /// by the driver at spawn.
+    #[serde(default)]
+    pub peer: String,
 }
 
 /// `-v /host:/ctr[:ro]`.

@@ -33,7 +33,7 @@ mod pty;
 
 pub use capabilities::{DEFAULT_CAPABILITIES, capability_set};
 pub use cgroups::{CgroupVersion, Stats};
-pub use command::{BindMount, Command, NetworkMode, Process, Resources};
+pub use command::{BindMount, BridgeNetwork, Command, NetworkMode, Process, Resources};
 pub use devices::{Device, DeviceError, DeviceRule, default_allowed_devices};
 pub use error::{Error, Result};
 pub use leftover::reap_leftovers;

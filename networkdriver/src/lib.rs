@@ -4,7 +4,7 @@
 //! host ports for published container ports ([`PortAllocator`]) — and the
 //! choice of a new bridge's subnet ([`bridge_network`]), and the userland
 //! proxy of a published port ([`proxy`]), the iptables rules
-//! ([`iptables`]) and a link's environment ([`link_env`]). The bridge interface itself (netlink), the veths and the
+//! ([`iptables`]). The bridge interface itself (netlink) and the
 //! jobs are still to come.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -12,12 +12,10 @@
 pub mod bridge_network;
 mod ipallocator;
 pub mod iptables;
-mod links;
 mod mac;
 mod portallocator;
 pub mod proxy;
 
 pub use ipallocator::{IpAllocator, IpAllocatorError, Subnet};
-pub use links::link_env;
 pub use mac::mac_for;
 pub use portallocator::{BEGIN_PORT_RANGE, END_PORT_RANGE, PortAllocator, PortAllocatorError, Proto};

@@ -130,7 +130,7 @@ fn enter_new_namespaces(net: &NetworkMode) -> Result<Option<OwnedFd>, Failure> {
             let ns = std::fs::File::open(&path).map_err(|e| Failure::from((path.as_str(), e)))?;
             setns(ns.as_fd(), CloneFlags::CLONE_NEWNET).map_err(|e| Failure::from(("joining network namespace", e)))?;
         }
-        NetworkMode::None | NetworkMode::Bridge { .. } => flags |= CloneFlags::CLONE_NEWNET,
+        NetworkMode::None | NetworkMode::Bridge(_) => flags |= CloneFlags::CLONE_NEWNET,
     }
     unshare(flags).map_err(|e| Failure::from(("unshare namespaces", e)))?;
     Ok(None)

@@ -43,7 +43,7 @@ fn setup_container(ctl: BorrowedFd<'_>, cmd: &Command, fds: Vec<OwnedFd>) -> Res
         // Per UTS namespace: this writes ours, not the host's.
         std::fs::write("/proc/sys/kernel/domainname", &cmd.domainname).map_err(|e| fail("setdomainname", e))?;
     }
-    if matches!(cmd.network, NetworkMode::None | NetworkMode::Bridge { .. }) {
+    if matches!(cmd.network, NetworkMode::None | NetworkMode::Bridge(_)) {
         loopback_up().map_err(|e| fail("bringing up lo", e))?;
     }
     rootfs::prepare(cmd)?;

@@ -93,6 +93,50 @@ pub struct DaemonOptions {
     pub env: Vec<(String, String)>,
     /// Reuse this directory instead of a fresh one.
     pub dir: Option<tempfile::TempDir>,
+    /// Run the daemon in this network namespace with its bridge network
+    /// (default `docker0`, made there); without one the daemon gets `-b
+    /// none` unless `args` name a bridge, so no test touches the host's
+    /// interfaces or iptables.
+    pub netns: Option<PathBuf>,
+}
+
+/// A named network namespace (`ip netns add`) with `lo` up, deleted on
+/// drop: the bridge, veths and iptables rules a daemon makes in it go with
+/// it, even when the test fails.
+pub struct NetNs {
+    pub name: String,
+}
+
+impl NetNs {
+    pub fn new() -> NetNs {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("dkt-{}-{n}", std::process::id());
+        let run = |args: &[&str]| {
+            let out = Command::new("ip").args(args).output().expect("running ip");
+            assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        run(&["netns", "add", &name]);
+        let ns = NetNs { name };
+        run(&["-n", &ns.name, "link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// `/run/netns/<name>`.
+    pub fn path(&self) -> PathBuf {
+        Path::new("/run/netns").join(&self.name)
+    }
+
+    /// Runs a host program inside the namespace (`nsenter --net`).
+    pub fn exec(&self, args: &[&str]) -> Output {
+        Command::new("nsenter").arg(format!("--net={}", self.path().display())).arg("--").args(args).output().unwrap()
+    }
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+    }
 }
 
 impl Daemon {
@@ -116,7 +160,14 @@ impl Daemon {
         let notify = dir.path().join("notify.sock");
         let _ = std::fs::remove_file(&notify);
         let listener = UnixDatagram::bind(&notify).unwrap();
-        let mut cmd = Command::new(docker_bin());
+        let mut cmd = match &opts.netns {
+            Some(ns) => {
+                let mut c = Command::new("nsenter");
+                c.arg(format!("--net={}", ns.display())).arg("--").arg(docker_bin());
+                c
+            }
+            None => Command::new(docker_bin()),
+        };
         cmd.arg("-d")
             .arg("-H")
             .arg(format!("unix://{}", socket.display()))
@@ -129,6 +180,11 @@ impl Daemon {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
+        let names_bridge =
+            opts.args.iter().any(|a| ["-b", "--bridge", "--bip"].contains(&a.split('=').next().unwrap_or("")));
+        if opts.netns.is_none() && !names_bridge {
+            cmd.args(["-b", "none"]);
+        }
         for (k, v) in &opts.env {
             cmd.env(k, v);
         }

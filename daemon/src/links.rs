@@ -7,15 +7,15 @@
 
 use std::net::Ipv4Addr;
 
-use crate::portallocator::Proto;
-
 /// The variables, in Docker 1.2's order. `name` is the link's full name
 /// (`/web/db`: the linking container's name, then the alias); `exposed`
 /// the linked container's exposed ports; `child_env` its `KEY=VALUE`s.
-pub fn link_env(name: &str, child_ip: Ipv4Addr, exposed: &[(u16, Proto)], child_env: &[String]) -> Vec<String> {
+// Used by start once links are wired (issue 5, in progress).
+#[allow(dead_code)]
+pub fn link_env(name: &str, child_ip: Ipv4Addr, exposed: &[(u16, &str)], child_env: &[String]) -> Vec<String> {
     let alias = name.rsplit('/').next().unwrap_or(name).to_uppercase().replace('-', "_");
     let mut ports = exposed.to_vec();
-    // Lowest first; on the same number tcp before udp (Proto's order).
+    // Lowest first; on the same number tcp before udp.
     ports.sort();
     ports.dedup();
     let mut env = Vec::new();
@@ -23,7 +23,7 @@ pub fn link_env(name: &str, child_ip: Ipv4Addr, exposed: &[(u16, Proto)], child_
         env.push(format!("{alias}_PORT={proto}://{child_ip}:{port}"));
     }
     for (port, proto) in &ports {
-        let key = format!("{alias}_PORT_{port}_{}", proto.to_string().to_uppercase());
+        let key = format!("{alias}_PORT_{port}_{}", proto.to_uppercase());
         env.push(format!("{key}={proto}://{child_ip}:{port}"));
         env.push(format!("{key}_ADDR={child_ip}"));
         env.push(format!("{key}_PORT={port}"));
@@ -51,7 +51,7 @@ mod tests {
         let env = link_env(
             "/web/my-db",
             Ipv4Addr::new(172, 17, 0, 5),
-            &[(6379, Proto::Tcp), (53, Proto::Udp), (53, Proto::Tcp)],
+            &[(6379, "tcp"), (53, "udp"), (53, "tcp")],
             &["PATH=/bin".into(), "PASSWORD=a=b".into(), "HOME=/root".into(), "BARE".into()],
         );
         assert_eq!(
