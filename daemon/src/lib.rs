@@ -81,6 +81,9 @@ pub enum DaemonError {
     /// The container store could not be loaded.
     #[error("{0}")]
     Containers(Box<error::ContainerError>),
+    /// The network driver could not be set up (`init_networkdriver`).
+    #[error("{0}")]
+    Network(String),
     /// Not run as root.
     #[error("The Docker daemon needs to be run as root")]
     NotRoot,
