@@ -1,6 +1,7 @@
 //! The network modes of issue 4, seen from inside containers through the
-//! real docker CLI v28: the default (until the bridge driver exists) and
-//! `--net=none` give a namespace with loopback only, `--net=host` the
+//! real docker CLI v28: the default of a daemon run with `-b none` (the
+//! fixture's default; the bridge is `network_bridge.rs`'s) and `--net=none`
+//! give a namespace with loopback only, `--net=host` the
 //! host's own interfaces, `--net=container:NAME` the other container's
 //! namespace; joining a stopped or missing container is a clear error.
 
