@@ -38,6 +38,18 @@ impl Proxy {
     pub fn frontend(&self) -> SocketAddr {
         self.frontend
     }
+
+    /// Stops the proxy and waits until its listener is closed, so that the
+    /// port can be bound again at once (dropping it only asks the tasks to
+    /// end, which happens at their next poll).
+    pub async fn stop(self) {
+        let tasks: Vec<JoinHandle<()>> = self.tasks.lock().drain(..).collect();
+        for task in tasks {
+            task.abort();
+            // A cancelled task's error is the expected result.
+            let _ = task.await;
+        }
+    }
 }
 
 impl Drop for Proxy {
