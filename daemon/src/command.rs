@@ -1,21 +1,32 @@
 //! The exec driver's [`Command`] for a container (Docker 1.2's
 //! `populateCommand` in `daemon/container.go`): process, hostname, network
-//! mode, volumes and bind mounts, the three network files, the cgroup
-//! limits and the `--device` nodes, from the container's merged Config and
-//! HostConfig.
+//! mode (with the bridge driver's `eth0` when the start allocated one),
+//! the links' environment, volumes and bind mounts, the three network
+//! files, the cgroup limits and the `--device` nodes, from the container's
+//! merged Config and HostConfig.
 
 use std::path::{Path, PathBuf};
 
-use execdriver::{Command, Device, DeviceRule, NetworkMode, Process, Resources, default_allowed_devices};
+use execdriver::{
+    BridgeNetwork, Command, Device, DeviceRule, NetworkMode, Process, Resources, default_allowed_devices,
+};
 
 use crate::container::Container;
 use crate::error::ContainerError;
 use crate::store::ContainerStore;
 
 /// Builds the command for `c`, whose root filesystem is mounted at
-/// `rootfs`. Blocking: missing bind-mount sources are created (0755, as
-/// Docker 1.2 did); the mounts are the volumes module's.
-pub fn build(c: &Container, rootfs: PathBuf, store: &ContainerStore) -> Result<Command, ContainerError> {
+/// `rootfs`; `eth0` is the bridge address of this run, `link_env` the
+/// links' variables (before the container's own, which win, as in Docker
+/// 1.2). Blocking: missing bind-mount sources are created (0755, as Docker
+/// 1.2 did); the mounts are the volumes module's.
+pub fn build(
+    c: &Container,
+    rootfs: PathBuf,
+    store: &ContainerStore,
+    eth0: Option<BridgeNetwork>,
+    link_env: &[String],
+) -> Result<Command, ContainerError> {
     let hc = &c.host_config;
     let dir = c.dir(store.dir());
     let file = |name: &str| Some(dir.join(name)).filter(|p| p.exists());
@@ -26,7 +37,7 @@ pub fn build(c: &Container, rootfs: PathBuf, store: &ContainerStore) -> Result<C
         rootfs,
         process: Process {
             args: std::iter::once(c.path.clone()).chain(c.args.iter().cloned()).collect(),
-            env: c.config.env.clone().unwrap_or_default(),
+            env: link_env.iter().chain(c.config.env.iter().flatten()).cloned().collect(),
             working_dir: c.config.working_dir.clone(),
             user: c.config.user.clone(),
             tty: c.config.tty,
@@ -37,7 +48,7 @@ pub fn build(c: &Container, rootfs: PathBuf, store: &ContainerStore) -> Result<C
         },
         hostname: c.config.hostname.clone(),
         domainname: c.config.domainname.clone(),
-        network: network_mode(c, store)?,
+        network: network_mode(c, store, eth0)?,
         mounts,
         hosts_path: file("hosts"),
         hostname_path: file("hostname"),
@@ -80,13 +91,18 @@ fn devices(c: &Container) -> Result<(Vec<Device>, Vec<DeviceRule>), ContainerErr
     Ok((devices, allowed))
 }
 
-/// Bridge networking arrives with the network driver; until then the
-/// default mode is a namespace with loopback only, as Docker 1.2 with
-/// `-b none`.
-fn network_mode(c: &Container, store: &ContainerStore) -> Result<NetworkMode, ContainerError> {
+/// The default mode is the bridge when the start allocated an address,
+/// else (`-b none`) a namespace with loopback only, as Docker 1.2's
+/// `NetworkDisabled`.
+fn network_mode(
+    c: &Container,
+    store: &ContainerStore,
+    eth0: Option<BridgeNetwork>,
+) -> Result<NetworkMode, ContainerError> {
     let mode = c.host_config.network_mode.as_str();
     match mode {
-        "" | "none" | "default" | "bridge" => Ok(NetworkMode::None),
+        "" | "default" | "bridge" => Ok(eth0.map_or(NetworkMode::None, NetworkMode::Bridge)),
+        "none" => Ok(NetworkMode::None),
         "host" => Ok(NetworkMode::Host),
         _ => {
             let Some(other) = mode.strip_prefix("container:") else {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use runconfig::container::{Config, ContainerState, HostConfig};
+use runconfig::container::{Config, ContainerState, HostConfig, PortBinding};
 use serde::{Deserialize, Serialize};
 
 /// Go's zero time as RFC 3339, what dockerd shows for "never".
@@ -49,6 +49,10 @@ pub struct State {
     pub started_at: String,
     /// RFC 3339; empty = never.
     pub finished_at: String,
+    /// What the bridge driver gave the current run (dockerd's
+    /// `NetworkSettings`), kept on disk while it runs so that it can be
+    /// undone at its exit; empty when it is not running.
+    pub network: NetworkState,
 }
 
 impl State {
@@ -197,6 +201,53 @@ pub struct Container {
     /// decided at create and kept with the config, so a restarted daemon
     /// mounts the same volumes.
     pub mount_points: BTreeMap<String, MountPoint>,
+}
+
+/// The network of one run of a bridged container, kept with the config so
+/// that it is on disk while the container runs and can be undone at its
+/// exit. Empty (the default) when the container has no bridge address.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct NetworkState {
+    /// The host bridge (`docker0`).
+    pub bridge: String,
+    /// The container's IPv4 address; empty = no bridge allocation.
+    #[serde(rename = "IPAddress")]
+    pub ip_address: String,
+    /// Its prefix length.
+    #[serde(rename = "IPPrefixLen")]
+    pub ip_prefix_len: i64,
+    /// The bridge's address.
+    pub gateway: String,
+    /// `02:42:` and the address's bytes.
+    pub mac_address: String,
+    /// Random per run, as a libnetwork endpoint's ID is.
+    #[serde(rename = "EndpointID")]
+    pub endpoint_id: String,
+    /// Every exposed or published port: its host bindings, `None` for a
+    /// port that is exposed only.
+    pub ports: BTreeMap<String, Option<Vec<PortBinding>>>,
+    /// The links whose iptables rules were added at start (`--icc=false`),
+    /// removed again at the exit.
+    pub active_links: Vec<ActiveLink>,
+}
+
+/// One link opened in iptables (the arguments of the `link` job).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ActiveLink {
+    /// The linked container's address.
+    #[serde(rename = "ChildIP")]
+    pub child_ip: String,
+    /// Its exposed ports, `port/proto`.
+    pub ports: Vec<String>,
+}
+
+impl NetworkState {
+    /// The container holds a bridge address (and so has to release it).
+    pub fn is_allocated(&self) -> bool {
+        !self.ip_address.is_empty()
+    }
 }
 
 /// One volume or bind of a container (dockerd's `volume.MountPoint`).

@@ -111,6 +111,15 @@ pub enum ContainerError {
         /// Why.
         reason: String,
     },
+    /// The bridge driver refused (`allocate_interface`, `allocate_port`,
+    /// `link`); its text is the client's (`... port is already allocated`).
+    #[error("{message}")]
+    Network {
+        /// The container.
+        id: String,
+        /// What the driver's job said.
+        message: String,
+    },
     /// An atomic write failed.
     #[error("container {id}: {source}")]
     Write {
@@ -146,6 +155,7 @@ impl ContainerError {
             ContainerError::NoCommand
             | ContainerError::Io { .. }
             | ContainerError::Corrupt { .. }
+            | ContainerError::Network { .. }
             | ContainerError::Write { .. } => ErrorKind::Internal,
         }
     }

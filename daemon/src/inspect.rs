@@ -1,7 +1,7 @@
 //! The `container_inspect` job (`daemon/inspect.go`) in the v1.24 shape,
-//! every sub-object present (today's CLI dereferences them unchecked).
-
-use std::collections::BTreeMap;
+//! every sub-object present (today's CLI dereferences them unchecked):
+//! the run's network settings and `Networks`, and the links as dockerd
+//! shows them (`/db:/web/db`).
 
 use engine::{Job, Status};
 use runconfig::container::{ContainerJson, NetworkSettings};
@@ -9,6 +9,7 @@ use runconfig::image::GraphDriverData;
 
 use crate::Daemon;
 use crate::container::Container;
+use crate::network;
 
 /// Runs `container_inspect NAME`: prints the container's JSON.
 pub async fn inspect(daemon: Daemon, job: Job) -> Status {
@@ -38,26 +39,12 @@ pub fn to_json(daemon: &Daemon, c: &Container) -> ContainerJson {
     if host_config.log_config.r#type.is_empty() {
         host_config.log_config.r#type = "json-file".into();
     }
-    let mut networks = BTreeMap::new();
-    if let Some(endpoints) =
-        c.networking_config.as_ref().and_then(|n| n.get("EndpointsConfig")).and_then(|e| e.as_object())
-    {
-        for (k, v) in endpoints {
-            networks.insert(k.clone(), v.clone());
+    if let Some(links) = &mut host_config.links {
+        for link in links.iter_mut() {
+            *link = shown_link(daemon, &c.name, link);
         }
     }
-    let ports = c
-        .config
-        .exposed_ports
-        .iter()
-        .flatten()
-        .map(|(port, _)| {
-            let bound = c.host_config.port_bindings.as_ref().and_then(|b| b.get(port)).cloned().flatten();
-            // Nothing is published before networking exists and runs.
-            let bound = if c.state.running { bound } else { None };
-            (port.clone(), bound)
-        })
-        .collect();
+    let run = network::visible_settings(c);
     ContainerJson {
         id: c.id.clone(),
         created: c.created.clone(),
@@ -83,11 +70,28 @@ pub fn to_json(daemon: &Daemon, c: &Container) -> ContainerJson {
         mounts: crate::volumes::to_wire(c),
         config: c.config.clone(),
         network_settings: NetworkSettings {
-            ports,
-            networks,
+            bridge: run.bridge,
+            ports: network::visible_ports(c),
+            networks: network::networks(daemon.config(), c),
             secondary_ip_addresses: None,
             secondary_ipv6_addresses: None,
+            endpoint_id: run.endpoint_id,
+            gateway: run.gateway,
+            ip_address: run.ip_address,
+            ip_prefix_len: run.ip_prefix_len,
+            mac_address: run.mac_address,
             ..Default::default()
         },
+    }
+}
+
+/// A link as dockerd shows it, `/db:/web/db` (the linked container's
+/// current name, the alias under the container's); as given when the
+/// linked container does not exist (any more).
+fn shown_link(daemon: &Daemon, name: &str, link: &str) -> String {
+    let Ok((child, alias)) = network::parse_link(link) else { return link.to_string() };
+    match daemon.containers().get(&child) {
+        Ok(handle) => format!("/{}:/{name}/{alias}", handle.lock().name),
+        Err(_) => link.to_string(),
     }
 }

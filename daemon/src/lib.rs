@@ -37,6 +37,7 @@ mod monitor;
 pub mod names;
 mod netfiles;
 mod netinit;
+mod network;
 mod network_inspect;
 mod pause;
 pub mod pidfile;

@@ -10,8 +10,6 @@ use std::net::Ipv4Addr;
 /// The variables, in Docker 1.2's order. `name` is the link's full name
 /// (`/web/db`: the linking container's name, then the alias); `exposed`
 /// the linked container's exposed ports; `child_env` its `KEY=VALUE`s.
-// Used by start once links are wired (issue 5, in progress).
-#[allow(dead_code)]
 pub fn link_env(name: &str, child_ip: Ipv4Addr, exposed: &[(u16, &str)], child_env: &[String]) -> Vec<String> {
     let alias = name.rsplit('/').next().unwrap_or(name).to_uppercase().replace('-', "_");
     let mut ports = exposed.to_vec();

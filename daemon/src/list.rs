@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use engine::names::env;
 use engine::{Job, Status};
-use runconfig::container::{ContainerSummary, Port, SummaryHostConfig, SummaryNetworkSettings};
+use runconfig::container::{ContainerSummary, Port, PortBinding, SummaryHostConfig, SummaryNetworkSettings};
 
 use crate::Daemon;
 use crate::container::Container;
@@ -195,16 +195,7 @@ fn summary(daemon: &Daemon, c: &Container, size: bool, now: SystemTime) -> Conta
         Ok(id) if id == c.image => c.config.image.clone(),
         _ => c.image.strip_prefix("sha256:").unwrap_or(&c.image).chars().take(12).collect(),
     };
-    let ports = c
-        .config
-        .exposed_ports
-        .iter()
-        .flatten()
-        .filter_map(|(spec, _)| {
-            let (port, proto) = spec.split_once('/').unwrap_or((spec, "tcp"));
-            Some(Port { ip: String::new(), private_port: port.parse().ok()?, public_port: None, kind: proto.into() })
-        })
-        .collect();
+    let ports = summary_ports(&crate::network::visible_ports(c));
     let (size_rw, size_root_fs) = if size {
         let rw = dir_size(&daemon.graph().driver().diff_dir(c.layer_id()));
         let image_size = daemon.graph().images().get(&c.image).map_or(0, |i| i.size);
@@ -212,12 +203,7 @@ fn summary(daemon: &Daemon, c: &Container, size: bool, now: SystemTime) -> Conta
     } else {
         (None, None)
     };
-    let mut networks = BTreeMap::new();
-    if let Some(endpoints) =
-        c.networking_config.as_ref().and_then(|n| n.get("EndpointsConfig")).and_then(|e| e.as_object())
-    {
-        networks.extend(endpoints.iter().map(|(k, v)| (k.clone(), v.clone())));
-    }
+    let networks = crate::network::networks(daemon.config(), c);
     ContainerSummary {
         id: c.id.clone(),
         names: vec![format!("/{}", c.name)],
@@ -235,6 +221,28 @@ fn summary(daemon: &Daemon, c: &Container, size: bool, now: SystemTime) -> Conta
         network_settings: SummaryNetworkSettings { networks },
         mounts: Vec::new(),
     }
+}
+
+/// The list's `Ports` (dockerd 1.12's): one entry per host binding, one
+/// without `IP` and `PublicPort` per port that is only exposed.
+fn summary_ports(ports: &BTreeMap<String, Option<Vec<PortBinding>>>) -> Vec<Port> {
+    let mut out = Vec::new();
+    for (spec, bindings) in ports {
+        let Some((private_port, kind)) = crate::network::split_port(spec) else { continue };
+        let bindings = bindings.as_deref().unwrap_or_default();
+        if bindings.is_empty() {
+            out.push(Port { ip: String::new(), private_port, public_port: None, kind: kind.clone() });
+        }
+        for b in bindings {
+            out.push(Port {
+                ip: b.host_ip.clone(),
+                private_port,
+                public_port: b.host_port.parse().ok(),
+                kind: kind.clone(),
+            });
+        }
+    }
+    out
 }
 
 /// Bytes under `dir`, not following links; unreadable parts count as 0.
@@ -270,5 +278,25 @@ mod tests {
         assert!(label_matches("a=b", &labels));
         assert!(!label_matches("a=c", &labels));
         assert!(!label_matches("c", &labels));
+    }
+
+    #[test]
+    fn ports_of_the_list() {
+        let b = |ip: &str, port: &str| PortBinding { host_ip: ip.into(), host_port: port.into() };
+        let ports: BTreeMap<String, Option<Vec<PortBinding>>> = [
+            ("80/tcp".to_string(), Some(vec![b("127.0.0.1", "8080"), b("0.0.0.0", "49153")])),
+            ("53/udp".to_string(), None),
+        ]
+        .into();
+        let json = serde_json::to_value(summary_ports(&ports)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!([
+                {"PrivatePort": 53, "Type": "udp"},
+                {"IP": "127.0.0.1", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
+                {"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 49153, "Type": "tcp"},
+            ])
+        );
+        assert!(summary_ports(&BTreeMap::new()).is_empty());
     }
 }

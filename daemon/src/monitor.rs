@@ -2,8 +2,9 @@
 //! task that owns the exec driver's handle, pumps the process's output
 //! into the json-file log and to live subscribers, feeds it the clients'
 //! stdin, serves control requests (signals, freezer, pids, stats, limits,
-//! resize, exec), and at the exit records the state, unmounts the root
-//! filesystem, emits `die` and applies the restart policy.
+//! resize, exec), and at the exit gives back the network (links' rules,
+//! address, ports), records the state, unmounts the root filesystem,
+//! emits `die` and applies the restart policy.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -18,6 +19,7 @@ use crate::Daemon;
 use crate::container::rfc3339_nano;
 use crate::events;
 use crate::logger::{Stream, Writer};
+use crate::network;
 use crate::runtime::{Control, Event, Slot, Stdin, blocking};
 use crate::store::Handle;
 
@@ -158,6 +160,15 @@ async fn run(
         }
     };
     slot.set_control(None);
+    // The network goes back while the output drains (the driver's iptables
+    // calls take a few ms each), and before the exit is recorded: a `stop`
+    // that returns has its ports and rules gone, and a restart allocates
+    // anew.
+    let settings = handle.lock().state.network.clone();
+    let release = {
+        let (d, id) = (daemon.clone(), id.clone());
+        tokio::spawn(async move { network::release(&d, &id, &settings).await })
+    };
     let code = match result {
         Ok(code) => i64::from(code),
         Err(e) => {
@@ -177,6 +188,7 @@ async fn run(
         tracing::warn!(container = %id, "output still open after the exit; dropped");
     }
     let _ = logger.await;
+    let _ = release.await;
     let oom_killed = ctr.oom_killed();
     drop(ctr);
 
@@ -198,6 +210,7 @@ async fn run(
         c.state.exit_code = code;
         c.state.oom_killed = oom_killed;
         c.state.finished_at = rfc3339_nano(SystemTime::now());
+        c.state.network = Default::default();
         if slot.stop_requested.load(Ordering::SeqCst) {
             c.has_been_manually_stopped = true;
         }

@@ -1,11 +1,13 @@
-//! The `start` job (`daemon/start.go`): mounts the container's root
-//! filesystem, builds the exec driver's command, launches the process,
-//! records the running state and hands the process to its monitor.
+//! The `start` job (`daemon/start.go`): allocates the network through the
+//! bridge driver's jobs, writes the hosts and resolv.conf files of the
+//! run, mounts the container's root filesystem, builds the exec driver's
+//! command, launches the process, records the running state (with its
+//! network settings) and hands the process to its monitor.
 //!
-//! A failed start leaves nothing behind: the root filesystem is unmounted,
-//! the container is not running, and its state carries the error and
-//! dockerd's exit code (127 for a missing command, 126 when it cannot be
-//! run, 128 otherwise).
+//! A failed start leaves nothing behind: the address, ports and link rules
+//! are given back, the root filesystem is unmounted, the container is not
+//! running, and its state carries the error and dockerd's exit code (127
+//! for a missing command, 126 when it cannot be run, 128 otherwise).
 
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
@@ -18,7 +20,7 @@ use runconfig::container::HostConfig;
 use crate::container::{Container, rfc3339_nano};
 use crate::error::ContainerError;
 use crate::runtime::blocking;
-use crate::{Daemon, command, events, monitor};
+use crate::{Daemon, command, events, monitor, netfiles, network};
 
 /// Runs `start CONTAINER` (env `body`: a HostConfig from an old client).
 pub async fn start(daemon: Daemon, job: Job) -> Status {
@@ -78,12 +80,28 @@ pub async fn start_container(
         c.clone()
     };
 
+    // The network first: its address goes into the hosts file and eth0.
+    let alloc = match network::allocate(daemon, &snapshot).await {
+        Ok(alloc) => alloc,
+        Err(e) => {
+            record_failure(daemon, &handle, &e, false).await;
+            return Err(e);
+        }
+    };
+    let settings = alloc.as_ref().map(|a| a.settings.clone()).unwrap_or_default();
+
     let d = daemon.clone();
     let c = snapshot.clone();
     let cmd = blocking(&id, move || {
+        let (ip, link_hosts, eth0, link_env) = match alloc {
+            Some(a) => (Some(a.settings.ip_address), a.link_hosts, Some(a.eth0), a.link_env),
+            None => (None, Vec::new(), None, Vec::new()),
+        };
+        // Replaced before the spawn bind-mounts them.
+        netfiles::write_for_run(&c, &c.dir(d.containers().dir()), d.config(), ip.as_deref(), &link_hosts)?;
         let driver = d.graph().driver();
         let rootfs = driver.get(c.layer_id())?;
-        match command::build(&c, rootfs, d.containers()) {
+        match command::build(&c, rootfs, d.containers(), eth0, &link_env) {
             Ok(cmd) => Ok(cmd),
             Err(e) => {
                 let _ = driver.put(c.layer_id());
@@ -95,6 +113,7 @@ pub async fn start_container(
     let cmd = match cmd {
         Ok(cmd) => cmd,
         Err(e) => {
+            network::release(daemon, &id, &settings).await;
             record_failure(daemon, &handle, &e, false).await;
             return Err(e);
         }
@@ -104,6 +123,7 @@ pub async fn start_container(
         Ok(ctr) => ctr,
         Err(source) => {
             let e = ContainerError::Exec { id: id.clone(), source };
+            network::release(daemon, &id, &settings).await;
             record_failure(daemon, &handle, &e, true).await;
             return Err(e);
         }
@@ -119,6 +139,7 @@ pub async fn start_container(
         c.state.exit_code = 0;
         c.state.error.clear();
         c.state.started_at = rfc3339_nano(SystemTime::now());
+        c.state.network = settings;
         c.clone()
     };
     slot.stop_requested.store(false, Ordering::SeqCst);
@@ -156,6 +177,8 @@ async fn record_failure(daemon: &Daemon, handle: &crate::store::Handle, e: &Cont
         c.state.pid = 0;
         c.state.exit_code = code;
         c.state.error = text;
+        // Given back by the caller; nothing of an earlier run is left either.
+        c.state.network = Default::default();
         daemon.runtime().slot(&c.id).end_attached();
         c.clone()
     };
