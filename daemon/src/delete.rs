@@ -1,6 +1,8 @@
 //! The `delete` job (`daemon/delete.go`): removes a stopped container, its
 //! layer, its directory and its name, with `removeVolume` (`rm -v`) its
-//! volumes no other container uses, then emits `destroy`.
+//! volumes no other container uses, then emits `destroy`. With
+//! `removeLink` (`rm -l /web/db`) it removes a link from its container
+//! instead.
 //!
 //! The container is marked `removing` (and saved) before anything is
 //! deleted, so a crash half-way leaves a container that can be removed
@@ -20,8 +22,13 @@ pub async fn delete(daemon: Daemon, job: Job) -> Status {
         return job.errorf("Not enough arguments. Usage: delete CONTAINER").await;
     };
     if job.getenv_bool("removeLink") {
-        // Links arrive with networking; until then no container has any.
-        return job.fail(engine::ErrorKind::NotFound, format!("No such link: {name}")).await;
+        let d = daemon.clone();
+        let name = name.clone();
+        return match tokio::task::spawn_blocking(move || remove_link(&d, &name)).await {
+            Ok(Ok(())) => Status::OK,
+            Ok(Err(e)) => job.fail(e.kind(), e).await,
+            Err(e) => job.errorf(format!("delete: {e}")).await,
+        };
     }
     let force = job.getenv_bool("forceRemove");
     if force {
@@ -111,4 +118,31 @@ fn remove(daemon: &Daemon, name: &str, force: bool) -> Result<crate::container::
     store.forget(&id);
     tracing::info!(container = %id, "removed");
     Ok(snapshot)
+}
+
+/// `rm -l /web/db`: drops the link of alias `db` from the host config of
+/// `web` (dockerd's `rmLink`; the linked container is not touched). A
+/// running `web` keeps its environment, hosts line and rules until it
+/// stops, as in dockerd; its next start no longer links.
+fn remove_link(daemon: &Daemon, name: &str) -> Result<(), ContainerError> {
+    let full = if name.starts_with('/') { name.to_string() } else { format!("/{name}") };
+    let (parent, alias) = full.rsplit_once('/').unwrap_or(("", &full));
+    if parent.is_empty() {
+        return Err(ContainerError::DefaultName);
+    }
+    let handle = daemon
+        .containers()
+        .get(parent)
+        .map_err(|_| ContainerError::BadParameter(format!("Cannot get parent {parent} for name {full}")))?;
+    let snapshot = {
+        let mut c = handle.lock();
+        let links = c.host_config.links.get_or_insert_with(Vec::new);
+        let before = links.len();
+        links.retain(|l| crate::network::parse_link(l).map_or(true, |(_, a)| a != alias));
+        if links.len() == before {
+            return Err(ContainerError::NoSuchLink(full));
+        }
+        c.clone()
+    };
+    daemon.containers().save(&snapshot)
 }

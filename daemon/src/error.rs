@@ -111,6 +111,12 @@ pub enum ContainerError {
         /// Why.
         reason: String,
     },
+    /// `rm -l` of a name that is no link.
+    #[error("No such link: {0}")]
+    NoSuchLink(String),
+    /// `rm -l` of a container's own name.
+    #[error("Conflict, cannot remove the default name of the container")]
+    DefaultName,
     /// The bridge driver refused (`allocate_interface`, `allocate_port`,
     /// `link`); its text is the client's (`... port is already allocated`).
     #[error("{message}")]
@@ -134,7 +140,9 @@ impl ContainerError {
     /// The job error kind (and so the HTTP status).
     pub fn kind(&self) -> ErrorKind {
         match self {
-            ContainerError::NoSuchContainer(_) | ContainerError::NoSuchExec(_) => ErrorKind::NotFound,
+            ContainerError::NoSuchContainer(_) | ContainerError::NoSuchExec(_) | ContainerError::NoSuchLink(_) => {
+                ErrorKind::NotFound
+            }
             ContainerError::Ambiguous(_) | ContainerError::InvalidName(_) | ContainerError::BadParameter(_) => {
                 ErrorKind::BadParameter
             }
@@ -146,7 +154,8 @@ impl ContainerError {
             | ContainerError::Paused(_)
             | ContainerError::ExecRunning(_)
             | ContainerError::ExecRan(_)
-            | ContainerError::ExecNotRunning(_) => ErrorKind::Conflict,
+            | ContainerError::ExecNotRunning(_)
+            | ContainerError::DefaultName => ErrorKind::Conflict,
             ContainerError::AlreadyStarted(_) | ContainerError::AlreadyStopped(_) => ErrorKind::NotModified,
             ContainerError::InvalidSignal(_) | ContainerError::Bind { .. } => ErrorKind::BadParameter,
             ContainerError::Exec { source, .. } if source.is_not_found() => ErrorKind::NotFound,
