@@ -67,10 +67,10 @@ pub enum NetworkMode {
     /// Join the namespace of this (host) pid: `--net=container:NAME`.
     Container(i32),
     /// A new namespace with `lo` and an `eth0` on a host bridge (Docker
-    /// 1.2's libcontainer `veth` strategy): the driver makes a veth pair,
-    /// puts the host end on the bridge and moves the other into the
+    /// 1.2's libcontainer `veth` strategy): the driver makes a veth pair
+    /// with the host end on the bridge and the other end inside the
     /// namespace, where the init names it `eth0` and configures it before
-    /// the user's command runs.
+    /// the user's command runs. The pair goes when the namespace does.
     Bridge(BridgeNetwork),
 }
 
@@ -93,7 +93,8 @@ pub struct BridgeNetwork {
     #[serde(default)]
     pub host_veth: String,
     /// The container end's name until the init renames it `eth0`; chosen
-    /// by the driver at spawn.
+    /// by the driver at spawn when empty. It only exists inside the
+    /// container's namespace.
     #[serde(default)]
     pub peer: String,
 }

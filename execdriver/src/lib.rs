@@ -8,11 +8,19 @@
 //! daemon ──spawn /proc/self/exe (argv[0] "dockerinit")──▶ monitor (init::main)
 //!        ◀─SOCK_SEQPACKET on the monitor's stdin: Command + stdio fds──▶
 //!                                 monitor: unshare(NEWNS|NEWUTS|NEWIPC|NEWPID[|NEWNET]), fork
-//!                                   └─▶ container pid 1: mounts, pivot_root, pty, user
-//!        ◀── pid, ready (+ pty master) ── ; daemon joins the cgroup, runs the network hook
-//!        ─── go ──▶ pid 1 drops capabilities, switches user, execs the user's command
+//!                                   └─▶ container pid 1: lo up, mounts, pivot_root, pty, user
+//!        ◀── pid, ready (+ pty master) ── ; daemon joins the cgroup; for --net=bridge makes
+//!            the veth pair (host end on the bridge, up; the other end inside pid 1's
+//!            namespace); runs the pre-start hook
+//!        ─── go ──▶ pid 1 [turns its veth end into eth0: name, MAC, address, up, default
+//!                   route], drops capabilities, switches user, execs the user's command
 //!        ◀── EOF (exec succeeded: the socket is close-on-exec) or an error line
 //! ```
+//!
+//! Both sides speak rtnetlink through the crate's `netlink` module (no `ip`
+//! tool); a failure on either side fails the start with the interface
+//! named, and the pair dies with the container's network namespace, so the
+//! exit path has nothing to remove.
 //!
 //! The monitor is single-threaded (a fresh exec of our binary, nothing else
 //! started), so forking there is safe; the multi-threaded daemon never forks
@@ -28,6 +36,7 @@ mod error;
 pub mod init;
 mod leftover;
 mod native;
+mod netlink;
 mod protocol;
 mod pty;
 

@@ -13,6 +13,7 @@
 //! reaps one direct child. Docker 1.2 ran the user's command as pid 1; so
 //! do we (the forked child execs it).
 
+mod network;
 mod process;
 mod rootfs;
 mod user;

@@ -13,6 +13,7 @@ use nix::sched::{CloneFlags, setns};
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, sigaction, sigprocmask};
 use nix::unistd::{Gid, Uid, chdir, chroot, dup2, execve, fchdir, setgid, setgroups, sethostname, setsid, setuid};
 
+use super::network::Network;
 use super::{Failure, rootfs, user};
 use crate::capabilities::capability_set;
 use crate::command::{Command, NetworkMode, Process};
@@ -43,13 +44,20 @@ fn setup_container(ctl: BorrowedFd<'_>, cmd: &Command, fds: Vec<OwnedFd>) -> Res
         // Per UTS namespace: this writes ours, not the host's.
         std::fs::write("/proc/sys/kernel/domainname", &cmd.domainname).map_err(|e| fail("setdomainname", e))?;
     }
+    let mut network = None;
     if matches!(cmd.network, NetworkMode::None | NetworkMode::Bridge(_)) {
-        loopback_up().map_err(|e| fail("bringing up lo", e))?;
+        let mut net = Network::open().map_err(|e| fail("bringing up lo", e))?;
+        net.loopback_up().map_err(|e| fail("bringing up lo", e))?;
+        network = Some(net);
     }
     rootfs::prepare(cmd)?;
     rootfs::pivot(&cmd.rootfs)?;
     rootfs::restrict_proc()?;
-    finish(ctl, &cmd.process, &cmd.hostname, true)
+    finish(ctl, &cmd.process, &cmd.hostname, true, || match (&cmd.network, network.as_mut()) {
+        // Only now is our veth end here: the daemon made it before `Go`.
+        (NetworkMode::Bridge(bridge), Some(net)) => net.configure_eth0(bridge).map_err(|e| fail("setting up eth0", e)),
+        _ => Ok(()),
+    })
 }
 
 /// A `docker exec` process: already in the container's namespaces (the
@@ -68,7 +76,7 @@ pub(super) fn run_exec(ctl: BorrowedFd<'_>, process: &Process, fds: Vec<OwnedFd>
             chdir("/").map_err(|e| fail("chdir /", e))?;
         }
         let hostname = nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default();
-        finish(ctl, process, &hostname, false)
+        finish(ctl, process, &hostname, false, || Ok(()))
     })();
     match result {
         Ok(never) => match never {},
@@ -143,11 +151,14 @@ fn open_console(bind_console: bool) -> Result<OwnedFd, Failure> {
 }
 
 /// The common tail: user, env, pty, path lookup, handshake, then exec.
+/// `after_go` runs once the daemon says go, still with every capability
+/// (a bridged container's `eth0` is configured there).
 fn finish(
     ctl: BorrowedFd<'_>,
     p: &Process,
     hostname: &str,
     bind_console: bool,
+    after_go: impl FnOnce() -> Result<(), Failure>,
 ) -> Result<std::convert::Infallible, Failure> {
     let user = user::resolve(&p.user).map_err(|m| Failure { message: m, not_found: false })?;
     let env = build_env(&p.env, hostname, &user.home, p.tty);
@@ -166,6 +177,7 @@ fn finish(
         Ok(None) => return Err(fail("waiting for start", "daemon went away")),
         Err(e) => return Err(fail("waiting for start", e)),
     }
+    after_go()?;
 
     // Privileged keeps whatever the daemon has (all, unless the host
     // itself runs us with fewer).
@@ -260,39 +272,6 @@ fn lookup(name: &str, env: &[String]) -> Result<String, Failure> {
         }
     }
     Err(Failure { message: format!("exec: \"{name}\": executable file not found in $PATH"), not_found: true })
-}
-
-/// Sets `lo` (always ifindex 1 in a new network namespace) up with one
-/// rtnetlink RTM_NEWLINK request, avoiding an ioctl on a raw `ifreq`.
-fn loopback_up() -> std::io::Result<()> {
-    use nix::sys::socket::{AddressFamily, NetlinkAddr, SockFlag, SockProtocol, SockType, recv, sendto, socket};
-    const RTM_NEWLINK: u16 = 16;
-    const NLM_F_REQUEST: u16 = 1;
-    const NLM_F_ACK: u16 = 4;
-    const IFF_UP: u32 = 1;
-    let sock = socket(AddressFamily::Netlink, SockType::Raw, SockFlag::SOCK_CLOEXEC, SockProtocol::NetlinkRoute)?;
-    let mut msg = Vec::with_capacity(32);
-    msg.extend_from_slice(&32u32.to_ne_bytes()); // nlmsg_len
-    msg.extend_from_slice(&RTM_NEWLINK.to_ne_bytes());
-    msg.extend_from_slice(&(NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
-    msg.extend_from_slice(&1u32.to_ne_bytes()); // seq
-    msg.extend_from_slice(&0u32.to_ne_bytes()); // pid: the kernel
-    msg.extend_from_slice(&[0u8, 0u8]); // ifi_family AF_UNSPEC, pad
-    msg.extend_from_slice(&0u16.to_ne_bytes()); // ifi_type
-    msg.extend_from_slice(&1i32.to_ne_bytes()); // ifi_index: lo
-    msg.extend_from_slice(&IFF_UP.to_ne_bytes()); // ifi_flags
-    msg.extend_from_slice(&IFF_UP.to_ne_bytes()); // ifi_change
-    sendto(sock.as_raw_fd(), &msg, &NetlinkAddr::new(0, 0), nix::sys::socket::MsgFlags::empty())?;
-    let mut buf = [0u8; 1024];
-    let n = recv(sock.as_raw_fd(), &mut buf, nix::sys::socket::MsgFlags::empty())?;
-    // NLMSG_ERROR (2) carries the errno (0 = ack) right after the header.
-    if n >= 20 && u16::from_ne_bytes([buf[4], buf[5]]) == 2 {
-        let errno = i32::from_ne_bytes([buf[16], buf[17], buf[18], buf[19]]);
-        if errno != 0 {
-            return Err(std::io::Error::from_raw_os_error(-errno));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
