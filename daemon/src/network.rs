@@ -373,6 +373,63 @@ async fn release_interface(eng: &Engine, id: &str) {
     }
 }
 
+/// After `child` started with an address: the hosts files of the running
+/// containers linking to it get its new address on their line for the
+/// link (today's dockerd's parent update; their environment keeps the old
+/// one, as there). Blocking. Written in place, not replaced: the file is
+/// bind-mounted into the running parent, and a rename would leave the
+/// mount on the old file.
+pub fn update_parents(daemon: &Daemon, child: &Container) {
+    let ip = &child.state.network.ip_address;
+    if ip.is_empty() {
+        return;
+    }
+    let store = daemon.containers();
+    for parent in store.list() {
+        if !parent.state.running || parent.id == child.id {
+            continue;
+        }
+        let aliases: Vec<String> = parent
+            .host_config
+            .links
+            .iter()
+            .flatten()
+            .filter_map(|l| parse_link(l).ok())
+            .filter(|(name, _)| store.get(name).is_ok_and(|h| h.lock().id == child.id))
+            .map(|(_, alias)| alias)
+            .collect();
+        if aliases.is_empty() {
+            continue;
+        }
+        let path = parent.dir(store.dir()).join("hosts");
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let updated = readdress_hosts(&text, &aliases, ip);
+        if updated != text
+            && let Err(e) = std::fs::write(&path, updated)
+        {
+            tracing::warn!(container = %parent.id, error = %e, "could not update a linked address in the hosts file");
+        }
+    }
+}
+
+/// `text` with `ip` on every line whose first name is one of `aliases`.
+pub fn readdress_hosts(text: &str, aliases: &[String], ip: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let mut words = line.split_whitespace();
+        let (_, first) = (words.next(), words.next());
+        match (line.split_once('\t'), first) {
+            (Some((_, names)), Some(first)) if aliases.iter().any(|a| a == first) => {
+                out.push_str(ip);
+                out.push('\t');
+                out.push_str(names);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
 /// The Ports map as inspect and the list show it: what the run bound;
 /// for a running container without a bridge address its exposed ports,
 /// unbound; nothing for a stopped one.
@@ -480,6 +537,14 @@ mod tests {
         assert_eq!(p("db"), ("db".into(), "db".into()));
         assert_eq!(p("/db:/web/db"), ("db".into(), "db".into()), "inspect's form comes back from clients");
         assert!(parse_link(":x").is_err());
+    }
+
+    #[test]
+    fn a_linked_containers_new_address() {
+        let text = "127.0.0.1\tlocalhost\n172.17.0.5\tdb 5f0e1d2c3b4a mydb\n172.17.0.9\tdbx\n172.17.0.2\tabc\n";
+        let got = readdress_hosts(text, &["db".to_string()], "172.17.0.7");
+        assert_eq!(got, "127.0.0.1\tlocalhost\n172.17.0.7\tdb 5f0e1d2c3b4a mydb\n172.17.0.9\tdbx\n172.17.0.2\tabc\n");
+        assert_eq!(readdress_hosts(text, &["nope".to_string()], "1.2.3.4"), text);
     }
 
     #[test]

@@ -145,7 +145,12 @@ pub async fn start_container(
     slot.stop_requested.store(false, Ordering::SeqCst);
     let d = daemon.clone();
     let saved = snapshot.clone();
-    if let Err(e) = blocking(&id, move || d.containers().save(&saved)).await {
+    if let Err(e) = blocking(&id, move || {
+        network::update_parents(&d, &saved);
+        d.containers().save(&saved)
+    })
+    .await
+    {
         // The process runs; the state on disk catches up at its exit.
         tracing::error!(container = %id, error = %e, "could not save the running state");
     }
