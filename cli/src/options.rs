@@ -75,6 +75,12 @@ pub fn top_level() -> FlagSet {
     );
     f.validator("bip", validate_cidr);
     f.string(
+        &["-fixed-cidr"],
+        "",
+        "IPv4 subnet for fixed IPs (e.g.: 10.20.0.0/16)\nthis subnet must be nested in the bridge subnet (which is defined by -b or --bip)",
+    );
+    f.validator("fixed-cidr", validate_cidr);
+    f.string(
         &["b", "-bridge"],
         "",
         "Attach containers to a pre-existing network bridge\nuse 'none' to disable container networking",
@@ -107,6 +113,7 @@ pub fn daemon_config(f: &FlagSet, debug: bool) -> Result<Config, String> {
     let mtu =
         u32::try_from(mtu).map_err(|_| format!("invalid value \"{mtu}\" for flag --mtu: must not be negative"))?;
     let bip = f.get_string("bip");
+    let fixed_cidr = f.get_string("fixed-cidr");
     Ok(Config {
         pidfile: f.get_string("pidfile").into(),
         root: f.get_string("graph").into(),
@@ -114,6 +121,7 @@ pub fn daemon_config(f: &FlagSet, debug: bool) -> Result<Config, String> {
         enable_iptables: f.get_bool("iptables"),
         enable_ip_forward: f.get_bool("ip-forward"),
         bridge_ip: if bip.is_empty() { None } else { Some(bip.parse()?) },
+        fixed_cidr: if fixed_cidr.is_empty() { None } else { Some(fixed_cidr.parse()?) },
         bridge_iface: f.get_string("bridge"),
         inter_container_communication: f.get_bool("icc"),
         graph_driver: f.get_string("storage-driver"),
@@ -212,6 +220,15 @@ mod tests {
         let c = daemon_config(&f, false).unwrap();
         assert!(!c.enable_iptables);
         assert_eq!(c.bridge_ip.unwrap().to_string(), "10.1.0.1/16");
+    }
+
+    #[test]
+    fn fixed_cidr_is_a_cidr() {
+        let (f, _) = parse(&["-d", "--bip=10.20.0.1/16", "--fixed-cidr=10.20.5.0/24"]).unwrap();
+        let c = daemon_config(&f, false).unwrap();
+        assert_eq!(c.fixed_cidr.unwrap().to_string(), "10.20.5.0/24");
+        let err = parse(&["-d", "--fixed-cidr=10.20.0.0"]).unwrap_err();
+        assert_eq!(err, "invalid value \"10.20.0.0\" for flag --fixed-cidr: invalid CIDR address: 10.20.0.0");
     }
 
     #[test]

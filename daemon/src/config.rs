@@ -8,7 +8,8 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-/// The `--bip` value: an address and prefix length (`172.17.42.1/16`).
+/// The `--bip` and `--fixed-cidr` values: an address and prefix length
+/// (`172.17.42.1/16`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cidr {
     /// The bridge's own address.
@@ -61,6 +62,10 @@ pub struct Config {
     pub enable_ip_forward: bool,
     /// `--bip`.
     pub bridge_ip: Option<Cidr>,
+    /// `--fixed-cidr` (Docker 1.3): the part of the bridge network container
+    /// addresses come from; whether it lies inside the bridge network is
+    /// checked by `init_networkdriver`, which knows the bridge's address.
+    pub fixed_cidr: Option<Cidr>,
     /// `-b, --bridge` (`none` disables networking; empty means `docker0`).
     pub bridge_iface: String,
     /// `--icc`.
@@ -97,6 +102,7 @@ impl Default for Config {
             enable_iptables: true,
             enable_ip_forward: true,
             bridge_ip: None,
+            fixed_cidr: None,
             bridge_iface: String::new(),
             inter_container_communication: true,
             graph_driver: String::new(),
