@@ -82,8 +82,9 @@ fn sh(cmd: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The rules of every table, without iptables-save's dated comments.
 fn rules() -> String {
-    sh("iptables-save", &[])
+    sh("iptables-save", &[]).lines().filter(|l| !l.starts_with('#')).collect::<Vec<_>>().join("\n")
 }
 
 #[test]
@@ -281,4 +282,34 @@ fn test_addresses_are_valid() {
     for s in ["10.123.0.1/24", "10.124.0.1/16", "10.125.0.1/16"] {
         s.parse::<Subnet>().unwrap();
     }
+}
+
+#[test]
+fn without_iptables_no_rule_is_touched_and_ports_use_the_proxy_alone() {
+    in_netns("without_iptables_no_rule_is_touched_and_ports_use_the_proxy_alone", || async {
+        sh("ip", &["link", "set", "lo", "up"]);
+        // Only the rules: the chains' packet counters move with the traffic.
+        let added_rules = || rules().lines().filter(|l| l.starts_with("-A")).map(String::from).collect::<Vec<_>>();
+        let before = added_rules();
+        let vars = [
+            (env::ENABLE_IPTABLES, "false"),
+            (env::BRIDGE_IP, "10.126.0.1/24"),
+            (env::DEFAULT_BINDING_IP, "127.0.0.1"),
+        ];
+        let (eng, result) = init(&vars).await;
+        result.unwrap();
+        run(&eng, names::ALLOCATE_INTERFACE, &["c1"], &[]).await.unwrap();
+        let tcp = [(env::PROTO, "tcp"), (env::CONTAINER_PORT, "80")];
+        let mapped = run(&eng, names::ALLOCATE_PORT, &["c1"], &tcp).await.unwrap();
+        assert_eq!(mapped.get(env::HOST_IP), "127.0.0.1", "the daemon's --ip");
+        let port = u16::try_from(mapped.get_int(env::HOST_PORT)).unwrap();
+        TcpStream::connect(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await.expect("the proxy listens");
+        let link = eng.job(names::LINK, ["-I"]);
+        link.setenv(env::PARENT_IP, "10.126.0.2");
+        link.setenv(env::CHILD_IP, "10.126.0.3");
+        link.setenv_list(env::PORTS, &["80/tcp".to_string()]);
+        link.run().await.unwrap();
+        assert_eq!(added_rules(), before, "no iptables rule was added");
+        run(&eng, names::RELEASE_INTERFACE, &["c1"], &[]).await.unwrap();
+    });
 }
