@@ -73,13 +73,16 @@ fn rules(ns: &NetNs) -> BTreeSet<String> {
         .collect()
 }
 
-/// An HTTP GET of `url` from inside `ns` with the host's busybox wget,
-/// retried until `deadline` (the server in the container starts in the
-/// background: the first answer is the signal that it listens).
+/// An HTTP GET of `url` from inside `ns` (Python's urllib: the host's
+/// static busybox 1.35 wget crashes, in containers too), retried until
+/// `deadline` (the server in the container starts in the background: the
+/// first answer is the signal that it listens).
 fn get_until(ns: &NetNs, url: &str, secs: u64) -> Result<String, String> {
     let deadline = Instant::now() + Duration::from_secs(secs);
+    let script =
+        "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=2).read().decode())";
     loop {
-        let out = ns.exec(&[images::BUSYBOX, "wget", "-q", "-T", "2", "-O", "-", url]);
+        let out = ns.exec(&["python3", "-c", script, url]);
         if out.status.success() {
             return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
         }
@@ -344,11 +347,12 @@ fn icc_off_isolates_containers_but_links_open_their_ports() {
     assert_eq!(get_until(&ns, &format!("http://{db_ip}/"), 20).unwrap(), "db page\n");
 
     // Not linked: dropped between containers.
-    let out = cli(&d, &["run", "--rm", "busybox", "wget", "-q", "-T", "2", "-O", "-", &format!("http://{db_ip}/")]);
+    let get = format!("printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 {db_ip} 80");
+    let out = cli(&d, &["run", "--rm", "busybox", "sh", "-c", &get]);
     assert!(!out.status.success(), "icc=false must block: {}", String::from_utf8_lossy(&out.stdout));
 
     // Linked: env vars, a hosts entry, and the port is open (by name).
-    let script = "env | grep '^DB_' | sort; grep -w db /etc/hosts; wget -q -T 3 -O - http://db/";
+    let script = "env | grep '^DB_' | sort; grep -w db /etc/hosts; printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 db 80";
     let out = ok(&cli(&d, &["run", "--name", "web", "--link", "db:db", "busybox", "sh", "-c", script]));
     for want in [
         format!("DB_PORT=tcp://{db_ip}:80"),
