@@ -15,6 +15,9 @@ use crate::error::ContainerError;
 /// Where the host's resolver configuration is read from.
 pub const HOST_RESOLV_CONF: &str = "/etc/resolv.conf";
 
+/// The host's hosts file, a `--net=host` container's.
+const HOST_HOSTS: &str = "/etc/hosts";
+
 /// Used when the host's resolv.conf names only loopback servers, which
 /// cannot be reached from a container's own network namespace (dockerd's
 /// default).
@@ -131,10 +134,24 @@ pub fn write_for_run(
     write("hostname", &format!("{}\n", c.config.hostname))?;
     let hc = &c.host_config;
     let list = |v: &Option<Vec<String>>| v.clone().unwrap_or_default();
-    write("hosts", &hosts(&c.config.hostname, &c.config.domainname, ip, links, &list(&hc.extra_hosts))?)?;
+    // `--net=host` shares the host's network, so its files are the host's
+    // own unless the user adds to them (today's dockerd): a loopback name
+    // server such as systemd-resolved's 127.0.0.53 is reachable there.
+    let host_mode = hc.network_mode == "host";
+    let extra = list(&hc.extra_hosts);
+    let host_hosts = (host_mode && extra.is_empty()).then(|| std::fs::read_to_string(HOST_HOSTS).ok()).flatten();
+    let hosts_file = match host_hosts {
+        Some(text) => text,
+        None => hosts(&c.config.hostname, &c.config.domainname, ip, links, &extra)?,
+    };
+    write("hosts", &hosts_file)?;
     let host = std::fs::read_to_string(HOST_RESOLV_CONF).unwrap_or_default();
     let (dns, search) = run_dns(c, config);
-    write("resolv.conf", &resolv_conf(&host, &dns, &search, &list(&hc.dns_options)))
+    let options = list(&hc.dns_options);
+    if host_mode && dns.is_empty() && search.is_empty() && options.is_empty() && !host.trim().is_empty() {
+        return write("resolv.conf", &host);
+    }
+    write("resolv.conf", &resolv_conf(&host, &dns, &search, &options))
 }
 
 /// The name servers and search domains of a run: the container's, else
@@ -222,5 +239,15 @@ mod tests {
         let h = std::fs::read_to_string(dir.path().join("hosts")).unwrap();
         assert!(h.ends_with("10.0.0.2\tabc\n"), "{h}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3, "no temporary left");
+
+        c.host_config.network_mode = "host".into();
+        write_for_run(&c, dir.path(), &Config::default(), None, &[]).unwrap();
+        let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+        if let Ok(host) = std::fs::read_to_string(HOST_HOSTS) {
+            assert_eq!(read("hosts"), host, "--net=host: the host's hosts file");
+        }
+        c.host_config.extra_hosts = Some(vec!["x:10.1.2.3".into()]);
+        write_for_run(&c, dir.path(), &Config::default(), None, &[]).unwrap();
+        assert!(read("hosts").ends_with("127.0.1.1\tabc\n10.1.2.3\tx\n"), "with --add-host: built");
     }
 }
