@@ -360,7 +360,9 @@ pub async fn release(daemon: &Daemon, id: &str, settings: &NetworkState) {
     }
     let eng = daemon.engine();
     for link in &settings.active_links {
-        if let Err(e) = toggle_link(eng, "-D", &settings.ip_address, link, true).await {
+        if let Err(e) = toggle_link(eng, "-D", &settings.ip_address, link, true).await
+            && !eng.is_shutdown()
+        {
             tracing::warn!(container = %id, child_ip = %link.child_ip, error = %e, "could not remove a link's rules");
         }
     }
@@ -369,7 +371,13 @@ pub async fn release(daemon: &Daemon, id: &str, settings: &NetworkState) {
 
 async fn release_interface(eng: &Engine, id: &str) {
     if let Err(e) = run_job(eng, jobs::RELEASE_INTERFACE, &[id], |_| {}).await {
-        tracing::warn!(container = %id, error = %e, "could not release the network");
+        // At shutdown the engine refuses jobs; the driver then takes down
+        // every mapping itself.
+        if eng.is_shutdown() {
+            tracing::debug!(container = %id, "network left to the driver's shutdown");
+        } else {
+            tracing::warn!(container = %id, error = %e, "could not release the network");
+        }
     }
 }
 

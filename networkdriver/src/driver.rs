@@ -9,7 +9,12 @@
 //!   address;
 //! - `allocate_port ID` publishes one of its ports and prints `{HostIP,
 //!   HostPort}`;
-//! - `link -I|-D` adds or removes the FORWARD rules between two containers.
+//! - `link -I|-D` adds or removes the ACCEPT rules between two containers.
+//!
+//! At the engine's shutdown every mapping is taken down and the `DOCKER`
+//! chains emptied: the containers' own releases cannot run then (the engine
+//! refuses jobs once it shuts down, as 1.2's did), and 1.2 left their
+//! rules behind.
 //!
 //! Departures from 1.2, each a bug there: a second `allocate_interface` for
 //! the same container releases the first address instead of leaking it;
@@ -90,8 +95,22 @@ impl Driver {
         eng.register(names::RELEASE_INTERFACE, move |job| d.clone().release_interface(job))?;
         let d = self.clone();
         eng.register(names::ALLOCATE_PORT, move |job| d.clone().allocate_port(job))?;
-        eng.register(names::LINK, move |job| self.clone().link(job))?;
+        let d = self.clone();
+        eng.register(names::LINK, move |job| d.clone().link(job))?;
+        eng.on_shutdown(move || async move { self.shutdown().await });
         Ok(())
+    }
+
+    /// Takes down every container's ports (proxies closed, rules removed)
+    /// and empties the `DOCKER` chains, links' rules included.
+    async fn shutdown(&self) {
+        let all: Vec<Container> = self.containers.lock().drain().map(|(_, c)| c).collect();
+        for container in all {
+            self.release(container).await;
+        }
+        if let Some(ipt) = self.iptables.clone() {
+            let _ = tokio::task::spawn_blocking(move || ipt.flush_docker_chains()).await;
+        }
     }
 
     fn gateway(&self) -> Ipv4Addr {

@@ -143,6 +143,16 @@ impl Iptables {
         }
     }
 
+    /// Empties the `DOCKER` chains (published ports, link rules), keeping
+    /// the chains and the jumps: what a daemon's shutdown leaves.
+    pub fn flush_docker_chains(&self) {
+        for table in ["nat", "filter"] {
+            if let Err(e) = self.raw(&["-t", table, "-F", DOCKER_CHAIN]) {
+                tracing::warn!(table, error = %e, "could not empty the DOCKER chain");
+            }
+        }
+    }
+
     fn prerouting_jump() -> [&'static str; 6] {
         ["-m", "addrtype", "--dst-type", "LOCAL", "-j", DOCKER_CHAIN]
     }
@@ -177,7 +187,11 @@ impl Iptables {
     }
 
     /// With `--icc=false`, the two rules letting `parent` reach `child` on
-    /// `port` and the replies come back (Docker 1.2's link rules).
+    /// `port` and the replies come back (Docker 1.2's link rules). They go
+    /// in the filter `DOCKER` chain, as today's dockerd puts them, not in
+    /// `FORWARD` as 1.2 did: the jump to `DOCKER` comes before the icc
+    /// `DROP`, and the chain is emptied at every start and shutdown, so a
+    /// daemon that stopped without running `link -D` leaves none behind.
     pub fn link(
         &self,
         action: Action,
@@ -190,10 +204,10 @@ impl Iptables {
         let (proto, port, parent, child) = (proto.to_string(), port.to_string(), parent.to_string(), child.to_string());
         let out =
             ["-i", bridge, "-o", bridge, "-p", &proto, "-s", &parent, "--dport", &port, "-d", &child, "-j", "ACCEPT"];
-        self.rule(action, "filter", "FORWARD", &out, true)?;
+        self.rule(action, "filter", DOCKER_CHAIN, &out, true)?;
         let back =
             ["-i", bridge, "-o", bridge, "-p", &proto, "-s", &child, "--sport", &port, "-d", &parent, "-j", "ACCEPT"];
-        self.rule(action, "filter", "FORWARD", &back, true)
+        self.rule(action, "filter", DOCKER_CHAIN, &back, true)
     }
 }
 
@@ -297,13 +311,18 @@ mod tests {
             "-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER",
             "-A DOCKER -d 127.0.0.1/32 ! -i tbr0 -p tcp -m tcp --dport 49153 -j DNAT --to-destination 172.30.0.2:80",
             "-A DOCKER -d 172.30.0.2/32 ! -i tbr0 -o tbr0 -p tcp -m tcp --dport 80 -j ACCEPT",
-            "-A FORWARD -s 172.30.0.3/32 -d 172.30.0.2/32 -i tbr0 -o tbr0 -p tcp -m tcp --dport 80 -j ACCEPT",
+            "-A DOCKER -s 172.30.0.3/32 -d 172.30.0.2/32 -i tbr0 -o tbr0 -p tcp -m tcp --dport 80 -j ACCEPT",
         ] {
             assert!(rules.contains(want), "missing {want:?} in:\n{rules}");
         }
         // A restarted daemon starts from empty DOCKER chains.
         ipt.create_docker_chains("tbr0").unwrap();
-        assert!(!ns.save().contains("DNAT"), "the chain was recreated empty");
+        let rules = ns.save();
+        assert!(!rules.contains("DNAT") && !rules.contains("172.30.0.3"), "the chains were recreated empty: {rules}");
+        // So does a daemon's shutdown leave them.
+        ipt.link(Action::Add, "tbr0", Proto::Tcp, "172.30.0.3".parse().unwrap(), c, 80).unwrap();
+        ipt.flush_docker_chains();
+        assert!(!ns.save().contains("172.30.0.3"), "flushed");
         ipt.forward(Action::Add, "tbr0", Proto::Udp, Ipv4Addr::UNSPECIFIED, 5353, c, 53).unwrap();
         ipt.forward(Action::Delete, "tbr0", Proto::Udp, Ipv4Addr::UNSPECIFIED, 5353, c, 53).unwrap();
         ipt.link(Action::Delete, "tbr0", Proto::Tcp, "172.30.0.3".parse().unwrap(), c, 80).unwrap();

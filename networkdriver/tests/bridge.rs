@@ -245,8 +245,8 @@ fn interfaces_and_published_ports() {
 }
 
 #[test]
-fn links_add_and_remove_forward_rules() {
-    in_netns("links_add_and_remove_forward_rules", || async {
+fn links_add_and_remove_accept_rules() {
+    in_netns("links_add_and_remove_accept_rules", || async {
         let (eng, result) = init(&[(env::BRIDGE_IP, "10.125.0.1/16")]).await;
         result.unwrap();
         let link = |action: &'static str| {
@@ -259,10 +259,10 @@ fn links_add_and_remove_forward_rules() {
         link("-I").run().await.unwrap();
         let saved = rules();
         for want in [
-            "-A FORWARD -s 10.125.0.2/32 -d 10.125.0.3/32 -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT",
-            "-A FORWARD -s 10.125.0.3/32 -d 10.125.0.2/32 -i docker0 -o docker0 -p tcp -m tcp --sport 80 -j ACCEPT",
-            "-A FORWARD -s 10.125.0.2/32 -d 10.125.0.3/32 -i docker0 -o docker0 -p udp -m udp --dport 53 -j ACCEPT",
-            "-A FORWARD -s 10.125.0.3/32 -d 10.125.0.2/32 -i docker0 -o docker0 -p udp -m udp --sport 53 -j ACCEPT",
+            "-A DOCKER -s 10.125.0.2/32 -d 10.125.0.3/32 -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT",
+            "-A DOCKER -s 10.125.0.3/32 -d 10.125.0.2/32 -i docker0 -o docker0 -p tcp -m tcp --sport 80 -j ACCEPT",
+            "-A DOCKER -s 10.125.0.2/32 -d 10.125.0.3/32 -i docker0 -o docker0 -p udp -m udp --dport 53 -j ACCEPT",
+            "-A DOCKER -s 10.125.0.3/32 -d 10.125.0.2/32 -i docker0 -o docker0 -p udp -m udp --sport 53 -j ACCEPT",
         ] {
             assert!(saved.contains(want), "missing {want:?} in\n{saved}");
         }

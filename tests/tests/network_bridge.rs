@@ -51,6 +51,8 @@ fn net_daemon(ns: &NetNs, args: &[&str], dir: Option<tempfile::TempDir>) -> Daem
 fn restart(mut d: Daemon, ns: &NetNs, args: &[&str]) -> Daemon {
     d.signal(nix::sys::signal::Signal::SIGTERM);
     assert_eq!(d.wait_exit(60), 0, "a clean SIGTERM exit; log:\n{}", d.log.lock().unwrap().join("\n"));
+    let left: Vec<_> = rules(ns).into_iter().filter(|r| r.starts_with("-A DOCKER")).collect();
+    assert!(left.is_empty(), "a stopped daemon leaves no port or link rule: {left:#?}");
     let dir = std::mem::replace(&mut d.dir, tempfile::tempdir().unwrap());
     drop(d);
     net_daemon(ns, args, Some(dir))
