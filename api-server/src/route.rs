@@ -234,5 +234,6 @@ mod tests {
         assert_eq!(match_path(p, "/images/json"), None);
         assert_eq!(match_path("/images/{name*}", "/images/library/busybox"), Some("library/busybox".into()));
         assert_eq!(match_path("/images/{name*}/get", "/images/get"), None);
+        assert_eq!(match_path("/containers/{name*}", "/containers//web/db"), Some("/web/db".into()));
     }
 }

@@ -52,7 +52,9 @@ pub static ROUTES: &[Route] = &[
     route(Method::POST, "/containers/{name}/unpause", NoBody, Job(containers::unpause)),
     route(Method::POST, "/containers/{name}/attach", NoBody, Job(containers::attach)),
     route(Method::POST, "/containers/{name}/wait", NoBody, Job(containers::wait)),
-    route(Method::DELETE, "/containers/{name}", NoBody, Job(containers::delete)),
+    // Greedy as dockerd's `{name:.*}`: `rm -l /web/db` sends
+    // `DELETE /containers//web/db?link=1`.
+    route(Method::DELETE, "/containers/{name*}", NoBody, Job(containers::delete)),
     route(Method::POST, "/containers/{name}/copy", Json, Job(containers::copy)),
     route(Method::HEAD, "/containers/{name}/archive", NoBody, Job(containers::archive_stat)),
     route(Method::GET, "/containers/{name}/archive", NoBody, Job(containers::archive_get)),

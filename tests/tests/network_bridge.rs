@@ -381,6 +381,12 @@ fn icc_off_isolates_containers_but_links_open_their_ports() {
         "link rules removed"
     );
 
+    // `rm -l` removes the link, not a container.
+    ok(&cli(&d, &["rm", "-l", "/web/db"]));
+    let links = &inspect(&d, "web")["HostConfig"]["Links"];
+    assert!(links.is_null() || links == &serde_json::json!([]), "the link is gone: {links}");
+    assert_eq!(inspect(&d, "db")["State"]["Running"], true);
+
     // An unknown link target is a clear error.
     let err = fails(&ours(&d, &["run", "--rm", "--link", "nosuch:x", "busybox", "true"]));
     assert!(err.contains("nosuch"), "{err}");
