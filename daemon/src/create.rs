@@ -70,6 +70,8 @@ fn create_blocking(daemon: &Daemon, name: &str, body: &str) -> Result<Container,
         graph.images().get(&image_id).ok_or_else(|| graph::GraphError::NoSuchImage(with_latest(&config.image)))?;
     config.merge_image(&Config::from_image(&image.config.config));
 
+    check_links(daemon, &host_config)?;
+
     let id = random_id();
     if config.hostname.is_empty() {
         config.hostname = id[..12].to_string();
@@ -122,6 +124,30 @@ fn create_blocking(daemon: &Daemon, name: &str, body: &str) -> Result<Container,
     store.insert(c.clone());
     tracing::info!(container = %id, name = %name, image = %c.image, "created");
     Ok(c)
+}
+
+/// Links are checked at create, as dockerd 1.12 does (1.2 waited for the
+/// start): well formed, naming an existing container, and only with the
+/// bridge network.
+fn check_links(daemon: &Daemon, hc: &HostConfig) -> Result<(), ContainerError> {
+    let links = hc.links.as_deref().unwrap_or_default();
+    if links.is_empty() {
+        return Ok(());
+    }
+    let mode = hc.network_mode.as_str();
+    if mode == "host" || mode.starts_with("container:") {
+        let kind = if mode == "host" { "host" } else { "container" };
+        return Err(ContainerError::BadParameter(format!(
+            "Conflicting options: {kind} type networking can't be used with links. This would result in undefined behavior"
+        )));
+    }
+    for link in links {
+        let (name, _) = crate::network::parse_link(link)?;
+        if daemon.containers().get(&name).is_err() {
+            return Err(ContainerError::BadParameter(format!("Could not get container for {name}")));
+        }
+    }
+    Ok(())
 }
 
 /// Today's dockerd names the tag a bare repository defaulted to.

@@ -3,8 +3,8 @@
 //! field and the daemon acts on it. `--env-file`, `--dns`/`--dns-search`,
 //! `--add-host`, `--cidfile`, `--cpuset`/`--memory-swap` (read from the
 //! host's cgroup files while the container runs), `--device`, `--expose`
-//! and `--link` to a container that does not exist (stored, not refused:
-//! the daemon does nothing with links yet), `--lxc-conf` (a warning).
+//! and `--link` (a missing container refused at create, an existing one
+//! stored), `--lxc-conf` (a warning).
 //! Nothing resolves a name: the DNS settings are only read back from the
 //! container's files.
 
@@ -218,12 +218,18 @@ fn expose_and_link_are_stored_lxc_conf_ignored() {
     assert_eq!(exposed, serde_json::json!({"53/udp": {}, "8080/tcp": {}}));
     ok(&client(&d, &["rm", id.trim()]));
 
-    // The daemon does nothing with links yet: one to a container that does
-    // not exist is kept in the host config and the container runs.
+    // A link must name an existing container (checked at create, as
+    // dockerd 1.12 does); one that does is kept, shown as dockerd shows it.
+    // (This daemon runs with `-b none`, so the link is not acted on; the
+    // bridge suite does that.)
     let out = client(&d, &["run", "--name", "linked", "--link", "missing:alias", "busybox", "true"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("Could not get container for missing"), "{}", stderr(&out));
+    ok(&client(&d, &["create", "--name", "target", "busybox", "true"]));
+    let out = client(&d, &["run", "--name", "linked", "--link", "target:alias", "busybox", "true"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(inspect(&d, "linked")["HostConfig"]["Links"], serde_json::json!(["missing:alias"]));
-    ok(&client(&d, &["rm", "linked"]));
+    assert_eq!(inspect(&d, "linked")["HostConfig"]["Links"], serde_json::json!(["/target:/linked/alias"]));
+    ok(&client(&d, &["rm", "linked", "target"]));
 
     // --lxc-conf is checked, then ignored with a warning.
     let out = client(&d, &["create", "--lxc-conf", "lxc.utsname=box", "busybox", "true"]);
