@@ -32,43 +32,20 @@ unset DEBUG RUST_LOG
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
 RUN_RUNS=${BENCH_RUN_RUNS:-30}
 PS_COUNT=${BENCH_PS_COUNT:-200}
 PS_RUNS=${BENCH_PS_RUNS:-30}
 CONCURRENT=${BENCH_CONCURRENT:-20}
 CONCURRENT_ROUNDS=${BENCH_CONCURRENT_ROUNDS:-3}
 RSS_COUNT=${BENCH_RSS_COUNT:-50}
-OURS=${BENCH_OURS:-$REPO/target/release/docker}
-CLI=/usr/local/bin/docker
-RESULTS=$HERE/results
-
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 
 [[ $(id -u) == 0 ]] || die "run as root (both daemons need it)"
 [[ -x $CLI ]] || die "the docker CLI v28 is expected at $CLI"
-
-# --- tools -----------------------------------------------------------------
-need=()
-command -v dockerd >/dev/null || need+=(docker.io)
-command -v containerd >/dev/null || need+=(containerd)
-command -v crun >/dev/null || need+=(crun)
-command -v hyperfine >/dev/null || need+=(hyperfine)
-command -v curl >/dev/null || need+=(curl)
-command -v python3 >/dev/null || need+=(python3)
-[[ -x /bin/busybox ]] || need+=(busybox-static)
-if ((${#need[@]})); then
-    log "installing ${need[*]} with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
-if [[ -z ${BENCH_SKIP_BUILD:-} && -z ${BENCH_OURS:-} ]]; then
-    log "cargo build --release -p cli"
-    (cd "$REPO" && cargo build --release -p cli)
-fi
-[[ -x $OURS ]] || die "$OURS is missing (build with: cargo build --release -p cli)"
+need_tools dockerd:docker.io containerd:containerd crun:crun hyperfine:hyperfine curl:curl python3:python3 \
+    /bin/busybox:busybox-static
+build_ours
 
 # --- scratch space and clean-up ----------------------------------------------
 WORK=$(mktemp -d /tmp/docker-containers-bench.XXXXXX)
@@ -76,47 +53,14 @@ DATA=$WORK/data
 mkdir -p "$DATA" "$RESULTS"
 declare -A PID SOCK
 
-descendants() {
-    local p c
-    for p in $(pgrep -P "$1" 2>/dev/null || true); do
-        echo "$p"
-        for c in $(descendants "$p"); do echo "$c"; done
-    done
-}
-
-# SIGTERM to $1, up to 30 s (both daemons stop their containers first),
-# then SIGKILL to it and whatever of its tree is left.
-stop_tree() {
-    local top=$1 kids=() i
-    mapfile -t kids < <(descendants "$top")
-    kill -TERM "$top" 2>/dev/null || true
-    for ((i = 0; i < 3000; i++)); do
-        kill -0 "$top" 2>/dev/null || break
-        sleep 0.01
-    done
-    kill -KILL "$top" 2>/dev/null || true
-    wait "$top" 2>/dev/null || true
-    for i in "${kids[@]}"; do kill -KILL "$i" 2>/dev/null || true; done
-}
-
-remove_state() {
-    local dir=$1 m
-    for m in $(awk -v w="$dir/" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r); do
-        umount -R "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-    done
-    rm -rf "$dir"
-}
-
 cleanup() {
-    local rc=$? which pid
+    local rc=$? which
     set +e
     for which in "${!PID[@]}"; do
         "$CLI" -H "unix://${SOCK[$which]}" ps -aq 2>/dev/null | xargs -r "$CLI" -H "unix://${SOCK[$which]}" rm -f >/dev/null 2>&1
-        stop_tree "${PID[$which]}"
+        stop_tree "${PID[$which]}" 30
     done
-    for pid in $(pgrep -f -- "$WORK/" 2>/dev/null); do
-        [[ $pid == "$$" ]] || kill -KILL "$pid" 2>/dev/null
-    done
+    kill_leftovers "$WORK"
     crun --root "$WORK/crun" delete -f floor >/dev/null 2>&1
     runc --root "$WORK/crun" delete -f floor >/dev/null 2>&1
     if [[ -d $DATA ]]; then
@@ -134,7 +78,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-now() { date +%s.%N; }
 
 # Starts daemon $1 ("ours" or "dockerd") under $WORK/$1 and waits for
 # /_ping on its socket; PID[$1], SOCK[$1].
@@ -196,13 +139,7 @@ support_pids() {
 
 # --- the image and the floor's bundle ----------------------------------------
 ROOTFS=$WORK/rootfs
-mkdir -p "$ROOTFS/bin" "$ROOTFS/etc" "$ROOTFS/tmp" "$ROOTFS/proc" "$ROOTFS/sys" "$ROOTFS/dev"
-cp /bin/busybox "$ROOTFS/bin/busybox"
-for applet in $(/bin/busybox --list); do
-    [[ $applet == busybox ]] || ln -sf busybox "$ROOTFS/bin/$applet"
-done
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ROOTFS/etc/passwd"
-printf 'root:x:0:\n' >"$ROOTFS/etc/group"
+busybox_rootfs "$ROOTFS"
 tar -C "$ROOTFS" -cf "$WORK/busybox.tar" .
 
 BUNDLE=$WORK/bundle
@@ -234,15 +171,7 @@ for which in ours dockerd; do
 done
 
 {
-    echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "nproc=$(nproc)"
-    echo "kernel=$(uname -sr)"
-    echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
-    echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
-    echo "ours=$("$OURS" -v)"
-    echo "ours_commit=$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$REPO" && git diff --quiet HEAD 2>/dev/null || echo ' (+ uncommitted changes)')"
-    echo "dockerd=$(dockerd --version)"
-    echo "cli=$("$CLI" --version)"
+    machine_env
     echo "floor=$($FLOOR_RT --version | head -n 1)"
     echo "hyperfine=$(hyperfine --version)"
     echo "run_runs=$RUN_RUNS"

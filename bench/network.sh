@@ -29,41 +29,17 @@ unset DEBUG RUST_LOG
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
 RUN_RUNS=${BENCH_RUN_RUNS:-30}
 TPUT_MB=${BENCH_TPUT_MB:-512}
 TPUT_ROUNDS=${BENCH_TPUT_ROUNDS:-5}
-OURS=${BENCH_OURS:-$REPO/target/release/docker}
-CLI=/usr/local/bin/docker
-RESULTS=$HERE/results
-
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 
 [[ $(id -u) == 0 ]] || die "run as root (both daemons need it)"
 [[ -x $CLI ]] || die "the docker CLI v28 is expected at $CLI"
-
-need=()
-command -v dockerd >/dev/null || need+=(docker.io)
-command -v containerd >/dev/null || need+=(containerd)
-command -v hyperfine >/dev/null || need+=(hyperfine)
-command -v curl >/dev/null || need+=(curl)
-command -v python3 >/dev/null || need+=(python3)
-command -v iptables >/dev/null || need+=(iptables)
-command -v nsenter >/dev/null || need+=(util-linux)
-command -v ip >/dev/null || need+=(iproute2)
-[[ -x /bin/busybox ]] || need+=(busybox-static)
-if ((${#need[@]})); then
-    log "installing ${need[*]} with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
-if [[ -z ${BENCH_SKIP_BUILD:-} && -z ${BENCH_OURS:-} ]]; then
-    log "cargo build --release -p cli"
-    (cd "$REPO" && cargo build --release -p cli)
-fi
-[[ -x $OURS ]] || die "$OURS is missing (build with: cargo build --release -p cli)"
+need_tools dockerd:docker.io containerd:containerd hyperfine:hyperfine curl:curl python3:python3 \
+    iptables:iptables nsenter:util-linux ip:iproute2 /bin/busybox:busybox-static
+build_ours
 
 WORK=$(mktemp -d /tmp/docker-network-bench.XXXXXX)
 DATA=$WORK/data
@@ -74,40 +50,14 @@ NS[dockerd]=dkbench-dockerd-$$
 BIP[ours]=10.222.1.1/24
 BIP[dockerd]=10.222.2.1/24
 
-descendants() {
-    local p c
-    for p in $(pgrep -P "$1" 2>/dev/null || true); do
-        echo "$p"
-        for c in $(descendants "$p"); do echo "$c"; done
-    done
-}
-
-stop_tree() {
-    local top=$1 kids=() i
-    mapfile -t kids < <(descendants "$top")
-    kill -TERM "$top" 2>/dev/null || true
-    for ((i = 0; i < 3000; i++)); do
-        kill -0 "$top" 2>/dev/null || break
-        sleep 0.01
-    done
-    kill -KILL "$top" 2>/dev/null || true
-    wait "$top" 2>/dev/null || true
-    for i in "${kids[@]}"; do kill -KILL "$i" 2>/dev/null || true; done
-}
-
 cleanup() {
-    local rc=$? which pid m
+    local rc=$? which
     set +e
     for which in "${!PID[@]}"; do
         "$CLI" -H "unix://${SOCK[$which]}" ps -aq 2>/dev/null | xargs -r "$CLI" -H "unix://${SOCK[$which]}" rm -f >/dev/null 2>&1
-        stop_tree "${PID[$which]}"
+        stop_tree "${PID[$which]}" 30
     done
-    for pid in $(pgrep -f -- "$WORK/" 2>/dev/null); do
-        [[ $pid == "$$" ]] || kill -KILL "$pid" 2>/dev/null
-    done
-    for m in $(awk -v w="$WORK/" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r); do
-        umount -R "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-    done
+    kill_leftovers "$WORK"
     # The bridges, veths and iptables rules of both daemons go with these.
     for which in ours dockerd; do ip netns del "${NS[$which]}" 2>/dev/null; done
     if [[ -d $DATA ]]; then
@@ -118,7 +68,7 @@ cleanup() {
             cp "$WORK/$which/daemon.log" "$RESULTS/network-raw/$which.log" 2>/dev/null
         done
     fi
-    rm -rf "$WORK"
+    remove_state "$WORK"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -158,13 +108,7 @@ start_daemon() {
 dk() { local which=$1; shift; "$CLI" -H "unix://${SOCK[$which]}" "$@"; }
 
 ROOTFS=$WORK/rootfs
-mkdir -p "$ROOTFS/bin" "$ROOTFS/etc" "$ROOTFS/tmp" "$ROOTFS/proc" "$ROOTFS/sys" "$ROOTFS/dev"
-cp /bin/busybox "$ROOTFS/bin/busybox"
-for applet in $(/bin/busybox --list); do
-    [[ $applet == busybox ]] || ln -sf busybox "$ROOTFS/bin/$applet"
-done
-printf 'root:x:0:0:root:/root:/bin/sh\n' >"$ROOTFS/etc/passwd"
-printf 'root:x:0:\n' >"$ROOTFS/etc/group"
+busybox_rootfs "$ROOTFS"
 # The throughput sink: one `cat` per connection, reading to EOF.
 printf '#!/bin/sh\nexec cat >/dev/null\n' >"$ROOTFS/sink"
 chmod 755 "$ROOTFS/sink"
@@ -178,15 +122,7 @@ for which in ours dockerd; do
 done
 
 {
-    echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "nproc=$(nproc)"
-    echo "kernel=$(uname -sr)"
-    echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
-    echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
-    echo "ours=$("$OURS" -v)"
-    echo "ours_commit=$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$REPO" && git diff --quiet HEAD 2>/dev/null || echo ' (+ uncommitted changes)')"
-    echo "dockerd=$(dockerd --version)"
-    echo "cli=$("$CLI" --version)"
+    machine_env
     echo "iptables=$(iptables --version)"
     echo "hyperfine=$(hyperfine --version)"
     echo "run_runs=$RUN_RUNS"

@@ -26,42 +26,19 @@ unset DEBUG RUST_LOG
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
 ROUNDS=${BENCH_PULL_ROUNDS:-5}
 MB=${BENCH_PULL_MB:-100}
 LAYERS=${BENCH_PULL_LAYERS:-5}
 COUNT=${BENCH_IMAGES_COUNT:-100}
 HF_RUNS=${BENCH_HYPERFINE_RUNS:-50}
-OURS=${BENCH_OURS:-$REPO/target/release/docker}
-CLI=/usr/local/bin/docker
-RESULTS=$HERE/results
-
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 
 [[ $(id -u) == 0 ]] || die "run as root (dockerd needs it)"
 [[ -x $CLI ]] || die "the docker CLI v28 is expected at $CLI"
-
-# --- tools -----------------------------------------------------------------
-need=()
-command -v dockerd >/dev/null || need+=(docker.io)
-command -v containerd >/dev/null || need+=(containerd)
-command -v docker-registry >/dev/null || need+=(docker-registry)
-command -v skopeo >/dev/null || need+=(skopeo)
-command -v hyperfine >/dev/null || need+=(hyperfine)
-command -v curl >/dev/null || need+=(curl)
-command -v python3 >/dev/null || need+=(python3)
-if ((${#need[@]})); then
-    log "installing ${need[*]} with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
-if [[ -z ${BENCH_SKIP_BUILD:-} && -z ${BENCH_OURS:-} ]]; then
-    log "cargo build --release -p cli"
-    (cd "$REPO" && cargo build --release -p cli)
-fi
-[[ -x $OURS ]] || die "$OURS is missing (build with: cargo build --release -p cli)"
+need_tools dockerd:docker.io containerd:containerd docker-registry:docker-registry skopeo:skopeo \
+    hyperfine:hyperfine curl:curl python3:python3
+build_ours
 
 # --- scratch space and clean-up ----------------------------------------------
 WORK=$(mktemp -d /tmp/docker-pull-bench.XXXXXX)
@@ -70,45 +47,12 @@ mkdir -p "$DATA" "$RESULTS"
 REG_PID=""
 BG_PID=""
 
-# Every descendant of $1 (by id, from /proc).
-descendants() {
-    local p c
-    for p in $(pgrep -P "$1" 2>/dev/null || true); do
-        echo "$p"
-        for c in $(descendants "$p"); do echo "$c"; done
-    done
-}
-
-# SIGTERM to $1, up to 20 s, then SIGKILL to it and whatever of its tree is left.
-stop_tree() {
-    local top=$1 kids=() i
-    mapfile -t kids < <(descendants "$top")
-    kill -TERM "$top" 2>/dev/null || true
-    for ((i = 0; i < 2000; i++)); do
-        kill -0 "$top" 2>/dev/null || break
-        sleep 0.01
-    done
-    kill -KILL "$top" 2>/dev/null || true
-    wait "$top" 2>/dev/null || true
-    for i in "${kids[@]}"; do kill -KILL "$i" 2>/dev/null || true; done
-}
-
-remove_state() {
-    local dir=$1 m
-    for m in $(awk -v w="$dir/" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r); do
-        umount -R "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-    done
-    rm -rf "$dir"
-}
-
 cleanup() {
-    local rc=$? pid
+    local rc=$?
     set +e
     [[ -n $BG_PID ]] && stop_tree "$BG_PID"
     [[ -n $REG_PID ]] && stop_tree "$REG_PID"
-    for pid in $(pgrep -f -- "$WORK/" 2>/dev/null); do
-        [[ $pid == "$$" ]] || kill -KILL "$pid" 2>/dev/null
-    done
+    kill_leftovers "$WORK"
     remove_state "$WORK/daemons"
     if [[ -d $DATA ]]; then
         rm -rf "$RESULTS/pull-raw"
@@ -121,12 +65,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-now() { date +%s.%N; }
 
 # Starts daemon $1 ("ours" or "dockerd") with its state in $2, in the
 # background (BG_PID), and waits until /_ping answers on $2/docker.sock.
@@ -191,15 +129,7 @@ WANT_ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["image
 mapfile -t BLOBS < <(python3 -c 'import json,sys; [print(l["digest"]) for l in json.load(open(sys.argv[1]))["layers"]]' "$WORK/seed/big.json")
 
 {
-    echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "nproc=$(nproc)"
-    echo "kernel=$(uname -sr)"
-    echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
-    echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
-    echo "ours=$("$OURS" -v)"
-    echo "ours_commit=$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$REPO" && git diff --quiet HEAD 2>/dev/null || echo ' (+ uncommitted changes)')"
-    echo "dockerd=$(dockerd --version)"
-    echo "cli=$("$CLI" --version)"
+    machine_env
     echo "registry=$(docker-registry --version)"
     echo "hyperfine=$(hyperfine --version)"
     echo "rounds=$ROUNDS"

@@ -24,41 +24,18 @@ unset DEBUG RUST_LOG
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
 RUNS=${BENCH_RUNS:-5}
 WRK_SECONDS=${BENCH_WRK_SECONDS:-10}
 WRK_ROUNDS=${BENCH_WRK_ROUNDS:-3}
 WRK_WARMUP=${BENCH_WRK_WARMUP:-2}
 WRK_THREADS=${BENCH_WRK_THREADS:-2}
 WRK_CONNS=${BENCH_WRK_CONNECTIONS:-64}
-OURS=${BENCH_OURS:-$REPO/target/release/docker}
-RESULTS=$HERE/results
-
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 
 [[ $(id -u) == 0 ]] || die "run as root (dockerd needs it)"
-
-# --- tools -----------------------------------------------------------------
-need=()
-command -v dockerd >/dev/null || need+=(docker.io)
-command -v containerd >/dev/null || need+=(containerd)
-command -v wrk >/dev/null || need+=(wrk)
-command -v taskset >/dev/null || need+=(util-linux)
-command -v curl >/dev/null || need+=(curl)
-command -v python3 >/dev/null || need+=(python3)
-if ((${#need[@]})); then
-    log "installing ${need[*]} with apt-get"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq "${need[@]}" >/dev/null
-fi
-
-# --- our binary --------------------------------------------------------------
-if [[ -z ${BENCH_SKIP_BUILD:-} && -z ${BENCH_OURS:-} ]]; then
-    log "cargo build --release -p cli"
-    (cd "$REPO" && cargo build --release -p cli)
-fi
-[[ -x $OURS ]] || die "$OURS is missing (build with: cargo build --release -p cli)"
+need_tools dockerd:docker.io containerd:containerd wrk:wrk taskset:util-linux curl:curl python3:python3
+build_ours
 
 # --- scratch space and clean-up ----------------------------------------------
 WORK=$(mktemp -d /tmp/docker-bench.XXXXXX)
@@ -69,57 +46,21 @@ DAEMON_PREFIX=()  # taskset for the daemon in the pinned set-up
 BG_PID=""  # the daemon under wrk
 FG_PID=""  # the wrk run under way
 
-# Kills the process $1 and every process below it: SIGTERM to the top, wait up
-# to 20 s, then SIGKILL to whatever of the tree is left. Prints the seconds
-# SIGTERM took to end the top process.
-stop_tree() {
-    local top=$1 kids=() t0 t1 i
-    mapfile -t kids < <(descendants "$top")
-    t0=$(date +%s.%N)
-    kill -TERM "$top" 2>/dev/null || true
-    for ((i = 0; i < 2000; i++)); do
-        kill -0 "$top" 2>/dev/null || break
-        sleep 0.01
-    done
-    if kill -0 "$top" 2>/dev/null; then
-        log "pid $top still running 20 s after SIGTERM: SIGKILL"
-        kill -KILL "$top" 2>/dev/null || true
-    fi
-    wait "$top" 2>/dev/null || true
-    t1=$(date +%s.%N)
-    for i in "${kids[@]}"; do kill -KILL "$i" 2>/dev/null || true; done
-    echo "$t0 $t1" | awk '{printf "%.3f\n", $2 - $1}'
-}
-
-# Every descendant of $1 (by id, from /proc).
-descendants() {
-    local p c
-    for p in $(pgrep -P "$1" 2>/dev/null || true); do
-        echo "$p"
-        for c in $(descendants "$p"); do echo "$c"; done
-    done
-}
-
 cleanup() {
-    local rc=$? pid m
+    local rc=$?
     set +e
     if [[ -n $FG_PID ]]; then kill -TERM "$FG_PID" 2>/dev/null; wait "$FG_PID" 2>/dev/null; fi
-    if [[ -n $BG_PID ]]; then stop_tree "$BG_PID" >/dev/null; fi
+    if [[ -n $BG_PID ]]; then stop_tree "$BG_PID"; fi
     # Anything still running from our scratch space (a dockerd or its
     # containerd whose parent died): found by our unique directory, killed by id.
-    for pid in $(pgrep -f -- "$WORK/" 2>/dev/null); do
-        [[ $pid == "$$" ]] || kill -KILL "$pid" 2>/dev/null
-    done
-    # dockerd may leave mounts under its data or exec root.
-    for m in $(awk -v w="$WORK/" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r); do
-        umount -R "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-    done
+    kill_leftovers "$WORK"
     if [[ -d $DATA ]]; then
         rm -rf "$RESULTS/raw"
         mkdir -p "$RESULTS/raw"
         cp -r "$DATA/." "$RESULTS/raw/" 2>/dev/null
     fi
-    rm -rf "$WORK"
+    # dockerd may leave mounts under its data or exec root.
+    remove_state "$WORK"
     exit "$rc"
 }
 trap cleanup EXIT
@@ -135,10 +76,6 @@ run_wrk() {
     FG_PID=$!
     wait "$FG_PID" || die "wrk $* failed: $(tail -n 3 "$out")"
     FG_PID=""
-}
-
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # Sets CMD to the command line of daemon $1 ("ours" or "dockerd") with its
@@ -164,27 +101,9 @@ daemon_cmd() {
     esac
 }
 
-# Removes a daemon's state directory (after unmounting what is under it).
-remove_state() {
-    local dir=$1 m
-    for m in $(awk -v w="$dir/" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r); do
-        umount -R "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-    done
-    rm -rf "$dir"
-}
-
 # --- the machine ---------------------------------------------------------------
 {
-    echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "nproc=$(nproc)"
-    echo "kernel=$(uname -sr)"
-    echo "cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
-    echo "mem=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
-    echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
-    echo "ours=$("$OURS" -v)"
-    echo "ours_path=$OURS"
-    echo "ours_commit=$(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$REPO" && git diff --quiet HEAD 2>/dev/null || echo ' (+ uncommitted changes)')"
-    echo "dockerd=$(dockerd --version)"
+    machine_env
     echo "containerd=$(containerd --version)"
     echo "wrk=$(wrk --version 2>&1 | head -n1 || true)"
     echo "runs=$RUNS"
@@ -264,7 +183,8 @@ for which in ours dockerd; do
     else
         echo "no answer to /_ping after the load" >"$DATA/wrk-$which-after.txt"
     fi
-    stop_tree "$BG_PID" >"$DATA/wrk-$which-stop.txt"
+    stop_tree "$BG_PID"
+    echo "$STOP_SECONDS" >"$DATA/wrk-$which-stop.txt"
     BG_PID=""
     remove_state "$dir"
 done
