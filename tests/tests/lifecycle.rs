@@ -42,7 +42,7 @@ fn sigterm_exits_zero_and_removes_the_pidfile() {
 fn a_second_daemon_on_a_live_pidfile_refuses_to_start() {
     let first = Daemon::start();
     let out = Command::new(docker_bin())
-        .args(["-d", "-H"])
+        .args(["-d", "-b", "none", "-H"])
         .arg(format!("unix://{}/other.sock", first.dir.path().display()))
         .arg("-g")
         .arg(first.dir.path().join("root2"))
@@ -132,7 +132,7 @@ fn socket_activation_serves_on_the_passed_socket() {
         .arg("-E")
         .arg("NOTIFY_SOCKET=")
         .arg(docker_bin())
-        .args(["-d", "-H", "fd://", "-g"])
+        .args(["-d", "-b", "none", "-H", "fd://", "-g"])
         .arg(dir.path().join("root"))
         .arg("-p")
         .arg(dir.path().join("docker.pid"))
@@ -165,7 +165,7 @@ fn socket_activation_serves_on_the_passed_socket() {
 fn fd_without_activation_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(docker_bin())
-        .args(["-d", "-H", "fd://", "-g"])
+        .args(["-d", "-b", "none", "-H", "fd://", "-g"])
         .arg(dir.path().join("root"))
         .arg("-p")
         .arg(dir.path().join("docker.pid"))

@@ -106,6 +106,20 @@ fn free_port_in(ns: &NetNs) -> u16 {
     String::from_utf8_lossy(&out.stdout).trim().parse().expect("a port number")
 }
 
+/// The host's own interfaces and iptables rules, which no test here may
+/// change (every daemon works inside its namespace).
+fn host_network() -> (BTreeSet<String>, BTreeSet<String>) {
+    let links = std::process::Command::new("ip").args(["-o", "link"]).output().unwrap();
+    let names = String::from_utf8_lossy(&links.stdout)
+        .lines()
+        .filter_map(|l| l.split(':').nth(1).map(|n| n.trim().to_string()))
+        .collect();
+    let save = std::process::Command::new("iptables-save").output().unwrap();
+    let rules =
+        String::from_utf8_lossy(&save.stdout).lines().filter(|l| l.starts_with('-')).map(String::from).collect();
+    (names, rules)
+}
+
 fn inspect(d: &Daemon, name: &str) -> serde_json::Value {
     let out = ok(&cli(d, &["inspect", name]));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -144,6 +158,7 @@ fn the_default_bridge_is_made_and_containers_get_addresses_on_it() {
     if !can_run() {
         return;
     }
+    let host = host_network();
     let ns = NetNs::new();
     let before = rules(&ns);
     let d = net_daemon(&ns, &["--bip=10.201.7.1/24"], None);
@@ -208,6 +223,7 @@ fn the_default_bridge_is_made_and_containers_get_addresses_on_it() {
     // The rules the daemon made at start are all it added.
     let made: BTreeSet<_> = nat.difference(&before).filter(|r| r.starts_with("-A")).cloned().collect();
     assert!(made.iter().all(|r| r.contains("docker0") || r.contains("DOCKER")), "{made:#?}");
+    assert_eq!(host_network(), host, "the host's interfaces and rules are as they were");
 }
 
 #[test]
