@@ -174,23 +174,29 @@ for _ in range(rounds):
     s.close()
     print("%.3f" % (mib * 8 * (1 << 20) / (t1 - t0) / 1e9))
 EOF
+declare -A SINK_IP
 for which in ours dockerd; do
     dk "$which" run -d --name sink -p 15001:5001 busybox nc -ll -p 5001 -e /sink >/dev/null
-    ip_c=$(dk "$which" inspect -f '{{.NetworkSettings.IPAddress}}' sink)
-    gw=${BIP[$which]%/*}
-    [[ -n $ip_c ]] || die "$which: the sink has no address"
-    for path in direct dnat proxy; do
-        case $path in
-        direct) target=("$ip_c" 5001) ;;
-        dnat) target=("$gw" 15001) ;;
-        proxy) target=(127.0.0.1 15001) ;;
-        esac
-        log "$which $path ${target[*]}: $TPUT_ROUNDS × $TPUT_MB MiB"
-        in_ns "$which" python3 "$WORK/tput.py" "${target[@]}" "$TPUT_MB" "$TPUT_ROUNDS" >"$DATA/tput-$which-$path.gbps" ||
-            die "$which $path: the throughput client failed"
-    done
-    dk "$which" rm -f sink >/dev/null
+    SINK_IP[$which]=$(dk "$which" inspect -f '{{.NetworkSettings.IPAddress}}' sink)
+    [[ -n ${SINK_IP[$which]} ]] || die "$which: the sink has no address"
 done
+# Samples alternate daemon and path, round after round, so that drift on
+# this shared machine hits both alike.
+for ((round = 1; round <= TPUT_ROUNDS; round++)); do
+    for path in direct dnat proxy; do
+        for which in ours dockerd; do
+            case $path in
+            direct) target=("${SINK_IP[$which]}" 5001) ;;
+            dnat) target=("${BIP[$which]%/*}" 15001) ;;
+            proxy) target=(127.0.0.1 15001) ;;
+            esac
+            log "round $round/$TPUT_ROUNDS: $which $path ${target[*]}, $TPUT_MB MiB"
+            in_ns "$which" python3 "$WORK/tput.py" "${target[@]}" "$TPUT_MB" 1 >>"$DATA/tput-$which-$path.gbps" ||
+                die "$which $path: the throughput client failed"
+        done
+    done
+done
+for which in ours dockerd; do dk "$which" rm -f sink >/dev/null; done
 
 python3 - "$DATA" >"$RESULTS/network-latest.md" <<'EOF'
 import json, os, statistics, sys
