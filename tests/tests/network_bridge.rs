@@ -233,7 +233,7 @@ fn published_ports_reach_the_container_and_go_with_it() {
     }
     let ns = NetNs::new();
     let d = net_daemon(&ns, &["--bip=10.201.9.1/24"], None);
-    let _cleanup = Cleanup(&d, &["web", "web2", "anyport"]);
+    let _cleanup = Cleanup(&d, &["web", "web2", "anyport", "imgport"]);
     let idle = rules(&ns);
     let port = free_port_in(&ns);
 
@@ -273,6 +273,13 @@ fn published_ports_reach_the_container_and_go_with_it() {
         .parse()
         .unwrap();
     assert!((49153..=65535).contains(&host_port), "{host_port}");
+    // The same from the image's own EXPOSE.
+    ok(&cli(&d, &["commit", "-c", "EXPOSE 9090", "anyport", "exposing"]));
+    ok(&cli(&d, &["run", "-d", "--name", "imgport", "-P", "exposing", "sleep", "600"]));
+    let ports = inspect(&d, "imgport")["NetworkSettings"]["Ports"].clone();
+    let image_port: u16 = ports["9090/tcp"][0]["HostPort"].as_str().unwrap().parse().unwrap();
+    assert!((49153..=65535).contains(&image_port) && image_port != host_port, "{ports}");
+    assert!(ports["8080/tcp"].is_array(), "the committed --expose is published too: {ports}");
 
     // Stop releases the mapping: no answer, no rule; rm leaves the rules
     // as they were before any container.
@@ -280,7 +287,7 @@ fn published_ports_reach_the_container_and_go_with_it() {
     assert!(get_until(&ns, &format!("http://127.0.0.1:{port}/"), 0).is_err(), "nothing listens after stop");
     assert!(!rules(&ns).iter().any(|r| r.contains(&format!("--dport {port}"))), "the DNAT rule is gone");
     assert_eq!(inspect(&d, "web")["NetworkSettings"]["IPAddress"], "");
-    ok(&cli(&d, &["rm", "-f", "web", "web2", "anyport"]));
+    ok(&cli(&d, &["rm", "-f", "web", "web2", "anyport", "imgport"]));
     assert_eq!(rules(&ns), idle, "stop and rm removed every rule they made");
 }
 
@@ -321,6 +328,23 @@ fn a_restarted_daemon_maps_its_containers_again() {
     assert_eq!(ok(&cli(&d, &["port", "keep"])).trim(), format!("80/tcp -> 127.0.0.1:{port}"));
     let dnat = rules(&ns).into_iter().filter(|r| r.contains("DNAT") && r.contains(&format!("--dport {port}"))).count();
     assert_eq!(dnat, 1, "one rule, not a stale one beside a new one");
+
+    // After a kill -9 nothing was taken down: the next daemon kills the
+    // leftover container, starts from empty DOCKER chains and maps the
+    // container (restarted by its policy) again.
+    // Not dropped: its `rm -f` would remove the container; the guard of the
+    // next daemon takes over.
+    std::mem::forget(_cleanup);
+    let mut d = d;
+    d.signal(nix::sys::signal::Signal::SIGKILL);
+    assert_eq!(d.wait_exit(30), 128 + 9);
+    let dir = std::mem::replace(&mut d.dir, tempfile::tempdir().unwrap());
+    drop(d);
+    let d = net_daemon(&ns, &args, Some(dir));
+    let _cleanup = Cleanup(&d, &["keep"]);
+    assert_eq!(get_until(&ns, &url, 20).unwrap(), "still here\n", "mapped again after a kill -9");
+    let dnat = rules(&ns).into_iter().filter(|r| r.contains("DNAT")).count();
+    assert_eq!(dnat, 1, "only the new mapping's rule");
 }
 
 #[test]
