@@ -6,7 +6,7 @@
 //! are substrings with an optional `^` / `$` anchor, which is how clients
 //! use them.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -101,6 +101,7 @@ fn select(daemon: &Daemon, mut q: Query) -> Result<Vec<ContainerSummary>, Contai
 
     let mut all = store.list();
     all.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
+    let link_names = link_names(daemon, &all);
     let show_stopped = q.all || q.limit > 0 || before.is_some() || since.is_some();
     let now = SystemTime::now();
     let mut out = Vec::new();
@@ -141,9 +142,30 @@ fn select(daemon: &Daemon, mut q: Query) -> Result<Vec<ContainerSummary>, Contai
         {
             continue;
         }
-        out.push(summary(daemon, c, q.size, now));
+        let mut summary = summary(daemon, c, q.size, now);
+        summary.names.extend(link_names.get(&c.id).into_iter().flatten().cloned());
+        out.push(summary);
     }
     Ok(out)
+}
+
+/// Each linked container's names as a link (`/web/db` for `--link db:db`
+/// of `web`), which dockerd 1.12 lists after its own name.
+fn link_names(daemon: &Daemon, all: &[Container]) -> HashMap<String, Vec<String>> {
+    let mut names: HashMap<String, Vec<String>> = HashMap::new();
+    for parent in all {
+        for link in parent.host_config.links.iter().flatten() {
+            let Ok((child, alias)) = crate::network::parse_link(link) else { continue };
+            if let Ok(child) = daemon.containers().get(&child) {
+                let id = child.lock().id.clone();
+                names.entry(id).or_default().push(format!("/{}/{alias}", parent.name));
+            }
+        }
+    }
+    for list in names.values_mut() {
+        list.sort();
+    }
+    names
 }
 
 /// The image IDs an `ancestor` filter admits: each named image and every

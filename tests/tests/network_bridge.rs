@@ -421,6 +421,10 @@ fn icc_off_isolates_containers_but_links_open_their_ports() {
         "link rules removed"
     );
 
+    // ps lists the link as one of db's names (the CLI shows it with --no-trunc).
+    let names = ok(&cli(&d, &["ps", "-a", "--no-trunc", "--format", "{{.Names}}"]));
+    assert!(names.lines().any(|l| l == "db,web/db"), "{names}");
+
     // `rm -l` removes the link, not a container.
     ok(&cli(&d, &["rm", "-l", "/web/db"]));
     let links = &inspect(&d, "web")["HostConfig"]["Links"];
