@@ -28,7 +28,17 @@ pub fn build(
     link_env: &[String],
 ) -> Result<Command, ContainerError> {
     let hc = &c.host_config;
-    let dir = c.dir(store.dir());
+    let network = network_mode(c, store, eth0)?;
+    // `--net=container:X` takes X's host name and its hosts, hostname and
+    // resolv.conf files, as dockerd 1.12 does: the namespace's identity is
+    // X's.
+    let (dir, hostname, domainname) = match hc.network_mode.strip_prefix("container:") {
+        Some(other) => {
+            let other = store.get(other)?.lock().clone();
+            (other.dir(store.dir()), other.config.hostname, other.config.domainname)
+        }
+        None => (c.dir(store.dir()), c.config.hostname.clone(), c.config.domainname.clone()),
+    };
     let file = |name: &str| Some(dir.join(name)).filter(|p| p.exists());
     let mounts = crate::volumes::mounts(c, &rootfs)?;
     let (devices, allowed_devices) = devices(c)?;
@@ -46,9 +56,9 @@ pub fn build(
             cap_add: hc.cap_add.clone().unwrap_or_default(),
             cap_drop: hc.cap_drop.clone().unwrap_or_default(),
         },
-        hostname: c.config.hostname.clone(),
-        domainname: c.config.domainname.clone(),
-        network: network_mode(c, store, eth0)?,
+        hostname,
+        domainname,
+        network,
         mounts,
         hosts_path: file("hosts"),
         hostname_path: file("hostname"),

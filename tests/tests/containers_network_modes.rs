@@ -84,6 +84,12 @@ fn none_host_and_container_modes() {
     let out = ok(&cli(&d, &["run", "--rm", "--net=container:holder", "busybox", "readlink", "/proc/self/ns/net"]));
     assert_eq!(out, holder_ns, "joined the holder's namespace");
     assert_ne!(out.trim(), host_ns);
+    // ... and its identity: host name, hosts file (dockerd 1.12's rule).
+    let holder_name = ok(&cli(&d, &["exec", "holder", "hostname"]));
+    let joined =
+        ok(&cli(&d, &["run", "--rm", "--net=container:holder", "busybox", "sh", "-c", "hostname; cat /etc/hosts"]));
+    assert!(joined.starts_with(&holder_name), "{joined}");
+    assert_eq!(joined[holder_name.len()..], ok(&cli(&d, &["exec", "holder", "cat", "/etc/hosts"])));
     let mode = ok(&cli(&d, &["inspect", "-f", "{{.HostConfig.NetworkMode}}", "holder"]));
     assert_eq!(mode.trim(), "none");
 
