@@ -205,7 +205,11 @@ pub async fn allocate(daemon: &Daemon, c: &Container) -> Result<Option<Allocatio
         ip_address: iface.get(keys::IP).to_string(),
         ip_prefix_len: iface.get_int(keys::IP_PREFIX_LEN),
         gateway: iface.get(keys::GATEWAY).to_string(),
-        mac_address: iface.get(keys::MAC_ADDRESS).to_string(),
+        // `--mac-address` (API 1.17+) wins over the driver's, as in dockerd.
+        mac_address: match c.config.mac_address.as_str() {
+            "" => iface.get(keys::MAC_ADDRESS).to_string(),
+            given => given.to_string(),
+        },
         endpoint_id: crate::create::random_id(),
         ..Default::default()
     };

@@ -484,9 +484,12 @@ fn docker_py_publishes_a_port() {
         r#"import docker, json
 c = docker.DockerClient(base_url="{host}")
 ctr = c.containers.run("busybox", ["sh", "-c", {httpd:?}], name="pyweb", detach=True,
-                       environment={{"BODY": "from py"}}, ports={{"80/tcp": ("127.0.0.1", {port})}})
+                       environment={{"BODY": "from py"}}, ports={{"80/tcp": ("127.0.0.1", {port})}},
+                       mac_address="02:42:0a:c9:0d:fe")
 ctr.reload()
-print(json.dumps({{"ports": ctr.ports, "ip": ctr.attrs["NetworkSettings"]["IPAddress"]}}))"#,
+link = ctr.exec_run(["ip", "link", "show", "eth0"]).output.decode()
+print(json.dumps({{"ports": ctr.ports, "ip": ctr.attrs["NetworkSettings"]["IPAddress"],
+                  "mac": ctr.attrs["NetworkSettings"]["MacAddress"], "link": link}}))"#,
         host = d.host(),
         httpd = HTTPD,
     );
@@ -494,5 +497,8 @@ print(json.dumps({{"ports": ctr.ports, "ip": ctr.attrs["NetworkSettings"]["IPAdd
     let got: serde_json::Value = serde_json::from_str(ok(&out).trim()).unwrap();
     assert_eq!(got["ports"]["80/tcp"][0]["HostPort"], port.to_string());
     assert!(got["ip"].as_str().unwrap().starts_with("10.201.13."), "{got}");
+    // Its mac_address (Config.MacAddress) replaces the one derived from the IP.
+    assert_eq!(got["mac"], "02:42:0a:c9:0d:fe");
+    assert!(got["link"].as_str().unwrap().contains("link/ether 02:42:0a:c9:0d:fe"), "{got}");
     assert_eq!(get_until(&ns, &format!("http://127.0.0.1:{port}/"), 20).unwrap(), "from py\n");
 }
