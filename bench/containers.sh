@@ -82,7 +82,7 @@ trap 'exit 143' TERM
 # Starts daemon $1 ("ours" or "dockerd") under $WORK/$1 and waits for
 # /_ping on its socket; PID[$1], SOCK[$1].
 start_daemon() {
-    local which=$1 dir=$WORK/$1 i
+    local which=$1 dir=$WORK/$1
     mkdir -p "$dir"
     case $which in
     ours)
@@ -98,12 +98,7 @@ start_daemon() {
     esac
     PID[$which]=$!
     SOCK[$which]=$dir/docker.sock
-    for ((i = 0; i < 600; i++)); do
-        [[ $(curl -s --max-time 1 --unix-socket "$dir/docker.sock" http://localhost/_ping 2>/dev/null) == OK ]] && return 0
-        kill -0 "${PID[$which]}" 2>/dev/null || break
-        sleep 0.05
-    done
-    die "$which does not answer /_ping (log: $(tail -n 5 "$dir/daemon.log"))"
+    wait_ping "$dir/docker.sock" "${PID[$which]}" "$dir/daemon.log"
 }
 
 dk() { local which=$1; shift; "$CLI" -H "unix://${SOCK[$which]}" "$@"; }

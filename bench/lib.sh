@@ -84,6 +84,18 @@ kill_leftovers() {
     done
 }
 
+# Waits (up to 30 s) until GET /_ping answers OK on the unix socket $1
+# while pid $2 lives; otherwise fails with the end of the log file $3.
+wait_ping() {
+    local sock=$1 pid=$2 logfile=$3 i
+    for ((i = 0; i < 600; i++)); do
+        [[ $(curl -s --max-time 1 --unix-socket "$sock" http://localhost/_ping 2>/dev/null) == OK ]] && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    die "no answer to /_ping on $sock (log: $(tail -n 5 "$logfile"))"
+}
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

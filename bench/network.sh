@@ -79,7 +79,7 @@ trap 'exit 143' TERM
 in_ns() { local which=$1; shift; nsenter --net="/run/netns/${NS[$which]}" -- "$@"; }
 
 start_daemon() {
-    local which=$1 dir=$WORK/$1 i
+    local which=$1 dir=$WORK/$1
     mkdir -p "$dir"
     ip netns add "${NS[$which]}"
     ip -n "${NS[$which]}" link set lo up
@@ -97,12 +97,7 @@ start_daemon() {
     esac
     PID[$which]=$!
     SOCK[$which]=$dir/docker.sock
-    for ((i = 0; i < 600; i++)); do
-        [[ $(curl -s --max-time 1 --unix-socket "$dir/docker.sock" http://localhost/_ping 2>/dev/null) == OK ]] && return 0
-        kill -0 "${PID[$which]}" 2>/dev/null || break
-        sleep 0.05
-    done
-    die "$which does not answer /_ping (log: $(tail -n 5 "$dir/daemon.log"))"
+    wait_ping "$dir/docker.sock" "${PID[$which]}" "$dir/daemon.log"
 }
 
 dk() { local which=$1; shift; "$CLI" -H "unix://${SOCK[$which]}" "$@"; }

@@ -69,7 +69,7 @@ trap 'exit 143' TERM
 # Starts daemon $1 ("ours" or "dockerd") with its state in $2, in the
 # background (BG_PID), and waits until /_ping answers on $2/docker.sock.
 start_daemon() {
-    local which=$1 dir=$2 i
+    local which=$1 dir=$2
     mkdir -p "$dir"
     case $which in
     ours)
@@ -84,12 +84,7 @@ start_daemon() {
         ;;
     esac
     BG_PID=$!
-    for ((i = 0; i < 600; i++)); do
-        [[ $(curl -s --max-time 1 --unix-socket "$dir/docker.sock" http://localhost/_ping 2>/dev/null) == OK ]] && return 0
-        kill -0 "$BG_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    die "$which does not answer /_ping on $dir/docker.sock (log: $(tail -n 5 "$dir/daemon.log"))"
+    wait_ping "$dir/docker.sock" "$BG_PID" "$dir/daemon.log"
 }
 
 stop_daemon() {

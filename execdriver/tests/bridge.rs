@@ -3,32 +3,20 @@
 //! name and subnet of its own, removed by a guard even when the test fails,
 //! and only ever talks to that bridge's address.
 
-use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::Command as Shell;
 use std::time::{Duration, Instant};
 
-use execdriver::{BridgeNetwork, Command, ContainerIo, Driver, NativeDriver, NetworkMode, Process};
+use execdriver::{BridgeNetwork, Command, ContainerIo, Driver, NetworkMode, Process};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+mod support;
+use support::driver;
 
 const APPLETS: &[&str] = &["sh", "ip", "ping", "cat", "echo", "wc"];
 
 fn rootfs() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path();
-    std::fs::create_dir_all(root.join("bin")).expect("mkdir bin");
-    std::fs::create_dir_all(root.join("etc")).expect("mkdir etc");
-    std::fs::copy("/bin/busybox", root.join("bin/busybox")).expect("copy busybox");
-    for a in APPLETS {
-        symlink("busybox", root.join("bin").join(a)).expect("symlink applet");
-    }
-    std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").expect("passwd");
-    std::fs::write(root.join("etc/group"), "root:x:0:\n").expect("group");
-    dir
-}
-
-fn driver() -> NativeDriver {
-    NativeDriver::with_init(env!("CARGO_BIN_EXE_dockerinit"))
+    support::rootfs(APPLETS, None)
 }
 
 fn ip(args: &[&str]) {

@@ -1,12 +1,14 @@
 //! The native driver against the real kernel (run as root): a busybox
 //! rootfs in a temp dir, each test one container.
 
-use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::time::Duration;
 
-use execdriver::{Command, Container, ContainerIo, Driver, NativeDriver, Process};
+use execdriver::{Command, Container, ContainerIo, Driver, Process};
 use tokio::io::AsyncReadExt;
+
+mod support;
+use support::driver;
 
 const APPLETS: &[&str] = &[
     "sh", "cat", "echo", "id", "hostname", "ls", "sleep", "ps", "mount", "ip", "true", "false", "tty", "grep", "wc",
@@ -14,22 +16,7 @@ const APPLETS: &[&str] = &[
 ];
 
 fn rootfs() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path();
-    std::fs::create_dir_all(root.join("bin")).expect("mkdir bin");
-    std::fs::create_dir_all(root.join("etc")).expect("mkdir etc");
-    std::fs::copy("/bin/busybox", root.join("bin/busybox")).expect("copy busybox");
-    for a in APPLETS {
-        symlink("busybox", root.join("bin").join(a)).expect("symlink applet");
-    }
-    std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nbob:x:1000:1000::/home/bob:/bin/sh\n")
-        .expect("passwd");
-    std::fs::write(root.join("etc/group"), "root:x:0:\nbob:x:1000:\n").expect("group");
-    dir
-}
-
-fn driver() -> NativeDriver {
-    NativeDriver::with_init(env!("CARGO_BIN_EXE_dockerinit"))
+    support::rootfs(APPLETS, Some(("bob", 1000)))
 }
 
 fn command(name: &str, root: &Path, args: &[&str]) -> Command {
