@@ -54,23 +54,13 @@ mkdir -p "$DATA" "$RESULTS"
 declare -A PID SOCK
 
 cleanup() {
-    local rc=$? which
+    local rc=$?
     set +e
-    for which in "${!PID[@]}"; do
-        "$CLI" -H "unix://${SOCK[$which]}" ps -aq 2>/dev/null | xargs -r "$CLI" -H "unix://${SOCK[$which]}" rm -f >/dev/null 2>&1
-        stop_tree "${PID[$which]}" 30
-    done
+    stop_daemons
     kill_leftovers "$WORK"
     crun --root "$WORK/crun" delete -f floor >/dev/null 2>&1
     runc --root "$WORK/crun" delete -f floor >/dev/null 2>&1
-    if [[ -d $DATA ]]; then
-        rm -rf "$RESULTS/containers-raw"
-        mkdir -p "$RESULTS/containers-raw"
-        cp -r "$DATA/." "$RESULTS/containers-raw/" 2>/dev/null
-        for which in ours dockerd; do
-            cp "$WORK/$which/daemon.log" "$RESULTS/containers-raw/$which.log" 2>/dev/null
-        done
-    fi
+    save_raw containers-raw
     remove_state "$WORK"
     exit "$rc"
 }

@@ -75,6 +75,30 @@ remove_state() {
     rm -rf "$dir"
 }
 
+# For scripts that keep their daemons in the associative arrays PID and
+# SOCK (by "ours"/"dockerd"): removes every container of each, then stops it.
+stop_daemons() {
+    local which
+    for which in "${!PID[@]}"; do
+        "$CLI" -H "unix://${SOCK[$which]}" ps -aq 2>/dev/null | xargs -r "$CLI" -H "unix://${SOCK[$which]}" rm -f >/dev/null 2>&1
+        stop_tree "${PID[$which]}" 30
+    done
+}
+
+# Copies $DATA and both daemons' logs ($WORK/<which>/daemon.log) to
+# $RESULTS/$1, for a look after the scratch space is gone.
+save_raw() {
+    local dest=$RESULTS/$1 which
+    [[ -d $DATA ]] || return 0
+    rm -rf "$dest"
+    mkdir -p "$dest"
+    cp -r "$DATA/." "$dest/" 2>/dev/null
+    for which in ours dockerd; do
+        cp "$WORK/$which/daemon.log" "$dest/$which.log" 2>/dev/null
+    done
+    return 0
+}
+
 # Kills, by id, anything still running from the scratch directory $1 (a
 # dockerd or containerd whose parent died).
 kill_leftovers() {

@@ -53,21 +53,11 @@ BIP[dockerd]=10.222.2.1/24
 cleanup() {
     local rc=$? which
     set +e
-    for which in "${!PID[@]}"; do
-        "$CLI" -H "unix://${SOCK[$which]}" ps -aq 2>/dev/null | xargs -r "$CLI" -H "unix://${SOCK[$which]}" rm -f >/dev/null 2>&1
-        stop_tree "${PID[$which]}" 30
-    done
+    stop_daemons
     kill_leftovers "$WORK"
     # The bridges, veths and iptables rules of both daemons go with these.
     for which in ours dockerd; do ip netns del "${NS[$which]}" 2>/dev/null; done
-    if [[ -d $DATA ]]; then
-        rm -rf "$RESULTS/network-raw"
-        mkdir -p "$RESULTS/network-raw"
-        cp -r "$DATA/." "$RESULTS/network-raw/" 2>/dev/null
-        for which in ours dockerd; do
-            cp "$WORK/$which/daemon.log" "$RESULTS/network-raw/$which.log" 2>/dev/null
-        done
-    fi
+    save_raw network-raw
     remove_state "$WORK"
     exit "$rc"
 }
