@@ -68,7 +68,11 @@ pub fn declare(flags: &mut FlagSet) {
     flags.string(&["-entrypoint"], "", "Overwrite the default ENTRYPOINT of the image");
     flags.string(&["m", "-memory"], "", "Memory limit (format: <number>[<unit>], where unit = b, k, m or g)");
     flags.int(&["c", "-cpu-shares"], 0, "CPU shares (relative weight)");
-    flags.string(&["-net"], "default", "Connect a container to a network");
+    flags.string(
+        &["-net"],
+        "bridge",
+        "Set the Network mode for the container\n'bridge': creates a new network stack for the container on the docker bridge\n'none': no networking for this container\n'container:<name|id>': reuses another container network stack\n'host': use the host network stack inside the container.  Note: the host mode gives the container full access to local system services such as D-bus and is therefore considered insecure.",
+    );
     flags.string(&["-restart"], "no", "Restart policy to apply when a container exits");
     flags.list(&["v", "-volume"], "Bind mount a volume (e.g., from the host: -v /host:/container)");
     flags.list(&["-volumes-from"], "Mount volumes from the specified container(s)");
@@ -406,7 +410,7 @@ mod tests {
         assert!(s.config.tty && s.config.open_stdin && s.config.attach_stdin && s.config.attach_stdout);
         let s = parse(&["busybox"]).unwrap();
         assert_eq!((s.config.cmd, s.config.entrypoint), (None, None));
-        assert_eq!(s.host_config.network_mode, "default");
+        assert_eq!(s.host_config.network_mode, "bridge", "Docker 1.2's default");
         assert_eq!(parse(&["--entrypoint", "", "busybox"]).unwrap().config.entrypoint, Some(vec![String::new()]));
         assert_eq!(parse(&["--entrypoint=/bin/sh", "b"]).unwrap().config.entrypoint, Some(vec!["/bin/sh".into()]));
         assert_eq!(parse(&[]).unwrap_err().exit_code(), 2);
