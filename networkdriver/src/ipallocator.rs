@@ -141,7 +141,10 @@ impl IpAllocator {
         for _ in 0..max {
             pos = (pos % max as u32) + 1;
             let ip = Ipv4Addr::from(base + pos);
-            if ip == gateway || allocated.taken.contains(&pos) {
+            // The first host address is skipped too, as Docker 1.2 did (it
+            // is where a network's gateway usually lives): with docker0 on
+            // 172.17.42.1/16 the first container is 172.17.0.2.
+            if ip == gateway || pos == 1 || allocated.taken.contains(&pos) {
                 continue;
             }
             allocated.taken.insert(pos);
@@ -215,6 +218,15 @@ mod tests {
         assert_eq!(a.request(net, gw), Ok(Ipv4Addr::new(10, 9, 0, 3)));
         assert_eq!(a.request(net, gw), Ok(Ipv4Addr::new(10, 9, 0, 5)));
         assert_eq!(a.request(net, gw), Err(IpAllocatorError::NoAvailableIps));
+    }
+
+    #[test]
+    fn the_first_host_address_is_skipped_as_in_1_2() {
+        let a = IpAllocator::new();
+        let net = subnet("172.17.42.1/16");
+        let gw = Ipv4Addr::new(172, 17, 42, 1);
+        assert_eq!(a.request(net, gw), Ok(Ipv4Addr::new(172, 17, 0, 2)));
+        assert_eq!(a.request(net, gw), Ok(Ipv4Addr::new(172, 17, 0, 3)));
     }
 
     #[test]

@@ -171,18 +171,18 @@ fn interfaces_and_published_ports() {
         let (eng, result) = init(&[(env::BRIDGE_IP, "10.124.0.1/16"), (env::FIXED_CIDR, "10.124.5.0/24")]).await;
         result.unwrap();
         let c1 = run(&eng, names::ALLOCATE_INTERFACE, &["c1"], &[]).await.unwrap();
-        assert_eq!(c1.get(env::IP), "10.124.5.1", "from the fixed CIDR");
+        assert_eq!(c1.get(env::IP), "10.124.5.2", "from the fixed CIDR, its first host address skipped as in 1.2");
         assert_eq!(
             (c1.get(env::GATEWAY), c1.get(env::BRIDGE), c1.get(env::MASK)),
             ("10.124.0.1", "docker0", "ffff0000")
         );
-        assert_eq!((c1.get_int(env::IP_PREFIX_LEN), c1.get(env::MAC_ADDRESS)), (16, "02:42:0a:7c:05:01"));
+        assert_eq!((c1.get_int(env::IP_PREFIX_LEN), c1.get(env::MAC_ADDRESS)), (16, "02:42:0a:7c:05:02"));
         let c2 = run(&eng, names::ALLOCATE_INTERFACE, &["c2"], &[]).await.unwrap();
-        assert_eq!(c2.get(env::IP), "10.124.5.2");
+        assert_eq!(c2.get(env::IP), "10.124.5.3");
 
         // "The container": an echo server on c1's address, held by the bridge.
-        sh("ip", &["addr", "add", "10.124.5.1/32", "dev", "docker0"]);
-        let echo = TcpListener::bind("10.124.5.1:7777").await.unwrap();
+        sh("ip", &["addr", "add", "10.124.5.2/32", "dev", "docker0"]);
+        let echo = TcpListener::bind("10.124.5.2:7777").await.unwrap();
         tokio::spawn(async move {
             while let Ok((mut s, _)) = echo.accept().await {
                 tokio::spawn(async move {
@@ -208,7 +208,7 @@ fn interfaces_and_published_ports() {
         client.read_to_end(&mut back).await.unwrap();
         assert_eq!(back, b"through the proxy");
         let dnat =
-            format!("-A DOCKER ! -i docker0 -p tcp -m tcp --dport {port} -j DNAT --to-destination 10.124.5.1:7777");
+            format!("-A DOCKER ! -i docker0 -p tcp -m tcp --dport {port} -j DNAT --to-destination 10.124.5.2:7777");
         assert!(rules().contains(&dnat), "{dnat} in\n{}", rules());
 
         let explicit = run(&eng, names::ALLOCATE_PORT, &["c1"], &tcp("18080")).await.unwrap();
@@ -238,7 +238,7 @@ fn interfaces_and_published_ports() {
         // c1's ports and address are free again.
         run(&eng, names::ALLOCATE_PORT, &["c2"], &tcp("18080")).await.expect("18080 was released");
         let c3 = run(&eng, names::ALLOCATE_INTERFACE, &["c3"], &[]).await.unwrap();
-        assert_eq!(c3.get(env::IP), "10.124.5.3", "allocation goes on round the pool");
+        assert_eq!(c3.get(env::IP), "10.124.5.4", "allocation goes on round the pool");
         run(&eng, names::RELEASE_INTERFACE, &["c2"], &[]).await.unwrap();
         assert!(!rules().contains("DNAT"));
     });
