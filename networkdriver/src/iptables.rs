@@ -66,12 +66,15 @@ impl Iptables {
     /// Runs `iptables -w ARGS`; its output.
     pub fn raw(&self, args: &[&str]) -> Result<String, IptablesError> {
         let err = |output: String| IptablesError { args: args.join(" "), output };
-        let out = Command::new(&self.command[0])
-            .args(&self.command[1..])
-            .arg("-w")
-            .args(args)
-            .output()
-            .map_err(|e| err(e.to_string()))?;
+        let out = Command::new(&self.command[0]).args(&self.command[1..]).arg("-w").args(args).output().map_err(
+            |e| match e.kind() {
+                // Docker 1.2's `Iptables not found`, with what to do about it.
+                std::io::ErrorKind::NotFound => {
+                    err("iptables not found: install it, or start the daemon with --iptables=false".into())
+                }
+                _ => err(e.to_string()),
+            },
+        )?;
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         if out.status.success() { Ok(text) } else { Err(err(text.trim().to_string())) }
     }
@@ -277,6 +280,16 @@ mod tests {
             .ok()
             .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
             .unwrap_or(false)
+    }
+
+    #[test]
+    fn a_missing_iptables_says_what_to_do() {
+        let ipt = Iptables { command: vec!["/nonexistent/iptables".into()] };
+        let e = ipt.raw(&["-t", "nat", "-L"]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "iptables failed: iptables -t nat -L: iptables not found: install it, or start the daemon with --iptables=false"
+        );
     }
 
     #[test]
