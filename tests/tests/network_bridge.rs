@@ -365,7 +365,8 @@ fn icc_off_isolates_containers_but_links_open_their_ports() {
         let out = ns.exec(&[&["ip"][..], args].concat());
         assert!(out.status.success(), "ip {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let d = net_daemon(&ns, &["-b", "tbr5", "--icc=false"], None);
+    let args = ["-b", "tbr5", "--icc=false"];
+    let d = net_daemon(&ns, &args, None);
     let _cleanup = Cleanup(&d, &["db", "web"]);
     ok(&cli(
         &d,
@@ -418,6 +419,15 @@ fn icc_off_isolates_containers_but_links_open_their_ports() {
     assert!(links.contains("/db:/web/db"), "{links}");
     let again = ok(&cli(&d, &["start", "-a", "web"]));
     assert!(again.contains("db page"), "{again}");
+    // ... and across a daemon restart (both were stopped by it).
+    std::mem::forget(_cleanup);
+    let d = restart(d, &ns, &args);
+    let _cleanup = Cleanup(&d, &["db", "web"]);
+    ok(&cli(&d, &["start", "db"]));
+    let db_ip = inspect(&d, "db")["NetworkSettings"]["IPAddress"].as_str().unwrap().to_string();
+    assert_eq!(get_until(&ns, &format!("http://{db_ip}/"), 20).unwrap(), "db page\n");
+    let again = ok(&cli(&d, &["start", "-a", "web"]));
+    assert!(again.contains("db page") && again.contains(&format!("DB_PORT=tcp://{db_ip}:80")), "{again}");
     // No ACCEPT rule for the link once the parent stopped.
     assert!(
         !rules(&ns).iter().any(|r| r.contains(&db_ip) && r.contains("ACCEPT") && r.contains("-s")),
