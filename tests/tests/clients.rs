@@ -159,9 +159,7 @@ print(json.dumps({"api": c.api.api_version, "ping": c.ping(), "version": v["Vers
                   "ApiVersion": v["ApiVersion"], "Containers": i["Containers"],
                   "Debug": i["Debug"], "Driver": i["Driver"], "docker_py": docker.__version__}))
 "#;
-    let out = Command::new(python).arg("-c").arg(script).arg(d.host()).output().unwrap();
-    assert!(out.status.success(), "docker-py failed: {}", stderr(&out));
-    let got: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let got = common::image_tools::docker_py_json(&python, &d, script, &[]);
     assert_eq!(got["docker_py"], "7.2.0");
     assert_eq!(got["api"], "1.24");
     assert_eq!(got["ping"], true);

@@ -8,9 +8,9 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::image_tools::{import_busybox, ok, real_cli_within, tar_files};
+use common::image_tools::{docker_py_json, import_busybox, ok, real_cli_within, tar_files};
 use common::images;
 use common::{Daemon, DaemonOptions, REAL_CLI, require, stderr, stdout};
 
@@ -163,9 +163,7 @@ out["env"] = img.attrs["Config"]["Env"]
 ct.remove()
 print(json.dumps(out))
 "#;
-    let out = Command::new(python).arg("-c").arg(script).arg(d.host()).output().unwrap();
-    let text = ok(&out);
-    let got: serde_json::Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let got = docker_py_json(&python, &d, script, &[]);
     assert_eq!(got["tags"], serde_json::json!(["pyimg:2"]), "{got}");
     assert_eq!((got["comment"].as_str(), got["author"].as_str()), (Some("from py"), Some("py")), "{got}");
     assert_eq!(got["cat"], "py\n", "{got}");

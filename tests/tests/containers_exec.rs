@@ -9,7 +9,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::image_tools::{import_busybox, ok};
+use common::image_tools::{docker_py_json, import_busybox, ok};
 use common::images;
 use common::{Daemon, REAL_CLI, require, stderr, stdout};
 
@@ -145,9 +145,7 @@ code, output = ct.exec_run(['sh', '-c', 'exit 4'])
 out["exit"] = code
 print(json.dumps(out))
 "#;
-    let out = Command::new(python).arg("-c").arg(script).arg(d.host()).output().unwrap();
-    let text = ok(&out);
-    let got: serde_json::Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let got = docker_py_json(&python, &d, script, &[]);
     assert_eq!(got["echo"], serde_json::json!([0, "hi\n"]), "{got}");
     assert_eq!(got["exit"], 4, "{got}");
 }

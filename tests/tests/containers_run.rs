@@ -10,7 +10,7 @@ mod common;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::image_tools::{import_busybox, ok, real_cli_within};
+use common::image_tools::{docker_py_json, import_busybox, ok, real_cli_within};
 use common::images;
 use common::{Daemon, DaemonOptions, REAL_CLI, require, stderr, stdout};
 
@@ -169,9 +169,7 @@ out["stopped"] = ct.status
 out["left"] = sorted(x.name for x in c.containers.list(all=True))
 print(json.dumps(out))
 "#;
-    let out = Command::new(python).arg("-c").arg(script).arg(d.host()).output().unwrap();
-    let text = ok(&out);
-    let got: serde_json::Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let got = docker_py_json(&python, &d, script, &[]);
     assert_eq!(got["run"], "hi\n", "{got}");
     assert_eq!(got["error"], serde_json::json!([2, "bad\n"]), "{got}");
     assert_eq!((got["status"].as_str(), got["stopped"].as_str()), (Some("running"), Some("exited")), "{got}");

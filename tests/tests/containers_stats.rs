@@ -12,7 +12,7 @@ use std::os::unix::net::UnixStream;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::image_tools::{import_busybox, ok, real_cli_within, restart};
+use common::image_tools::{docker_py_json, import_busybox, ok, real_cli_within, restart};
 use common::images;
 use common::{Daemon, DaemonOptions, REAL_CLI, docker_bin, require, stderr, stdout};
 use serde_json::Value;
@@ -197,9 +197,7 @@ s = c.containers.get('st').stats(stream=False)
 print(json.dumps({"limit": s["memory_stats"]["limit"], "usage": s["memory_stats"]["usage"],
                   "cpu": s["cpu_stats"]["cpu_usage"]["total_usage"], "pre": s["precpu_stats"]["system_cpu_usage"]}))
 "#;
-        let out = Command::new(python).arg("-c").arg(script).arg(d.host()).output().unwrap();
-        let text = ok(&out);
-        let got: Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"));
+        let got = docker_py_json(&python, &d, script, &[]);
         assert_eq!(got["limit"].as_u64(), Some(64 * MIB), "{got}");
         assert!(got["usage"].as_u64() > Some(0) && got["cpu"].as_u64() > Some(0) && got["pre"].as_u64() > Some(0));
     }
@@ -243,8 +241,7 @@ import json, sys, docker
 c = docker.DockerClient(base_url=sys.argv[1], version='auto')
 print(json.dumps(c.containers.get('up').update(restart_policy={'Name': 'on-failure', 'MaximumRetryCount': 2})))
 "#;
-        let out = Command::new(python).arg("-c").arg(script).arg(d.host()).output().unwrap();
-        assert_eq!(ok(&out).trim(), r#"{"Warnings": []}"#);
+        assert_eq!(docker_py_json(&python, &d, script, &[]), serde_json::json!({"Warnings": []}));
         let policy = &inspect(&d, "up")["HostConfig"]["RestartPolicy"];
         assert_eq!((policy["Name"].as_str(), policy["MaximumRetryCount"].as_i64()), (Some("on-failure"), Some(2)));
     }

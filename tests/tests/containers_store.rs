@@ -6,9 +6,7 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::image_tools::{import_busybox, ok};
+use common::image_tools::{docker_py_json, import_busybox, ok};
 use common::images;
 use common::{Daemon, DaemonOptions, REAL_CLI, require, stderr};
 
@@ -251,9 +249,7 @@ other.remove(v=True, force=True)
 out["after"] = [x.name for x in c.containers.list(all=True)]
 print(json.dumps(out))
 "#;
-    let out = Command::new(python).arg("-c").arg(script).arg(d.host()).output().unwrap();
-    let text = ok(&out);
-    let got: serde_json::Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let got = docker_py_json(&python, &d, script, &[]);
     assert_eq!(got["status"], "created", "{got}");
     assert_eq!(got["all"].as_array().unwrap().len(), 2, "{got}");
     assert_eq!(got["running"], serde_json::json!([]), "{got}");

@@ -10,7 +10,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::image_tools::{diff_ids, fails, in_layers, inspect, ok, ours_at, repo_tags, root, save_manifest};
+use common::image_tools::{
+    diff_ids, docker_py_json, fails, in_layers, inspect, ok, ours_at, repo_tags, root, save_manifest,
+};
 use common::images::{self, Format, Pushed, sha256, sha256_file};
 use common::registry::{RegistryAuth, TestRegistry};
 use common::{Daemon, REAL_CLI, require};
@@ -228,9 +230,7 @@ except docker.errors.ImageNotFound as e:
     out["gone"] = True
 print(json.dumps(out))
 "#;
-    let out = Command::new(python).arg("-c").arg(script).arg(d.host()).arg(&pushed.name).output().unwrap();
-    let text = ok(&out);
-    let got: serde_json::Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let got = docker_py_json(&python, &d, script, &[&pushed.name]);
     let reference = format!("{}:latest", pushed.name);
     assert_eq!(got["pulled"], pushed.image_id.as_str(), "{got}");
     assert_eq!(got["tags"], serde_json::json!([reference]), "{got}");

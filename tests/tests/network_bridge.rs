@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use common::image_tools::{fails, import_busybox, ok, output_within, real_cli_within};
+use common::image_tools::{docker_py_json, fails, import_busybox, ok, output_within, real_cli_within};
 use common::images;
 use common::{Daemon, DaemonOptions, NetNs, REAL_CLI, docker_bin, require};
 
@@ -506,8 +506,7 @@ print(json.dumps({{"ports": ctr.ports, "ip": ctr.attrs["NetworkSettings"]["IPAdd
         host = d.host(),
         httpd = HTTPD,
     );
-    let out = output_within(std::process::Command::new(python).arg("-c").arg(script), 60);
-    let got: serde_json::Value = serde_json::from_str(ok(&out).trim()).unwrap();
+    let got = docker_py_json(&python, &d, &script, &[]);
     assert_eq!(got["ports"]["80/tcp"][0]["HostPort"], port.to_string());
     assert!(got["ip"].as_str().unwrap().starts_with("10.201.13."), "{got}");
     // Its mac_address (Config.MacAddress) replaces the one derived from the IP.
