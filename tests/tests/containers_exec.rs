@@ -20,11 +20,8 @@ fn tools_present() -> bool {
 /// The real CLI with `input` on its stdin, killed after 60 s; `Err` with
 /// what it printed when it hung (so cleanup can use it without panicking).
 fn try_cli(d: &Daemon, args: &[&str], input: Option<&[u8]>) -> Result<Output, Output> {
-    let config = d.dir.path().join("cli-config");
-    std::fs::create_dir_all(&config).map_err(|_| empty_output())?;
-    let mut child = Command::new(REAL_CLI)
-        .env("DOCKER_HOST", d.host())
-        .env("DOCKER_CONFIG", &config)
+    let mut child = d
+        .real_cli_command()
         .args(args)
         .stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())

@@ -40,11 +40,7 @@ fn client(which: &str) -> fn(&Daemon, &[&str]) -> Output {
 /// A client's stdout written to `file` (`docker export c > file`).
 fn to_file(d: &Daemon, which: &str, args: &[&str], file: &Path) -> Output {
     let mut cmd = if which == "real" {
-        let config = d.dir.path().join("cli-config");
-        std::fs::create_dir_all(&config).unwrap();
-        let mut c = Command::new(REAL_CLI);
-        c.env("DOCKER_HOST", d.host()).env("DOCKER_CONFIG", &config);
-        c
+        d.real_cli_command()
     } else {
         let mut c = Command::new(docker_bin());
         c.arg("-H").arg(d.host());

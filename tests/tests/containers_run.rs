@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::image_tools::{docker_py_json, import_busybox, ok, real_cli_within};
@@ -183,11 +183,8 @@ fn stdin_reaches_the_container_and_logs_follow_to_the_exit() {
     }
     let d = Daemon::start();
     import_busybox(&d);
-    let config = d.dir.path().join("cli-config");
-    std::fs::create_dir_all(&config).unwrap();
-    let mut child = Command::new(REAL_CLI)
-        .env("DOCKER_HOST", d.host())
-        .env("DOCKER_CONFIG", &config)
+    let mut child = d
+        .real_cli_command()
         .args(["run", "-i", "--rm", "busybox", "cat"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -217,13 +214,10 @@ fn a_slow_reader_of_run_gets_every_byte() {
     }
     let d = Daemon::start();
     import_busybox(&d);
-    let config = d.dir.path().join("cli-config");
-    std::fs::create_dir_all(&config).unwrap();
     // 40 MB of output, far more than the pipes and sockets between the
     // container and this reader can hold while it does not read.
-    let mut child = Command::new(REAL_CLI)
-        .env("DOCKER_HOST", d.host())
-        .env("DOCKER_CONFIG", &config)
+    let mut child = d
+        .real_cli_command()
         .args(["run", "--rm", "busybox", "sh", "-c", "head -c 30000000 /dev/zero | base64 -w 100"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

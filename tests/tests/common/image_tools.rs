@@ -261,12 +261,7 @@ pub fn import_busybox(d: &Daemon) {
 /// `secs`.
 #[track_caller]
 pub fn real_cli_within(d: &Daemon, args: &[&str], secs: u64) -> Output {
-    let config = d.dir.path().join("cli-config");
-    std::fs::create_dir_all(&config).unwrap();
-    output_within(
-        Command::new(super::REAL_CLI).env("DOCKER_HOST", d.host()).env("DOCKER_CONFIG", &config).args(args),
-        secs,
-    )
+    output_within(d.real_cli_command().args(args), secs)
 }
 
 /// Runs a docker-py `script` (`python -c`, within 60 s) with this daemon's

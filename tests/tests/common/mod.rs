@@ -280,17 +280,19 @@ impl Daemon {
         Command::new(docker_bin()).arg("-H").arg(self.host()).args(args).output().unwrap()
     }
 
-    /// Runs the real docker CLI v28 against this daemon (with its own empty
-    /// config directory).
-    pub fn real_cli(&self, args: &[&str]) -> Output {
+    /// The real docker CLI v28 aimed at this daemon, with its own empty
+    /// config directory; the caller adds arguments and stdio.
+    pub fn real_cli_command(&self) -> Command {
         let config = self.dir.path().join("cli-config");
         std::fs::create_dir_all(&config).unwrap();
-        Command::new(REAL_CLI)
-            .env("DOCKER_HOST", self.host())
-            .env("DOCKER_CONFIG", &config)
-            .args(args)
-            .output()
-            .unwrap()
+        let mut cmd = Command::new(REAL_CLI);
+        cmd.env("DOCKER_HOST", self.host()).env("DOCKER_CONFIG", &config);
+        cmd
+    }
+
+    /// Runs the real docker CLI v28 against this daemon.
+    pub fn real_cli(&self, args: &[&str]) -> Output {
+        self.real_cli_command().args(args).output().unwrap()
     }
 
     /// One HTTP/1.0 request on the unix socket: (status, body).
