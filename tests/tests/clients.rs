@@ -151,8 +151,6 @@ fn docker_py_reads_version_and_info_with_auto_negotiation() {
     let Some(python) = common::docker_py() else { return };
     let d = Daemon::start();
     let script = r#"
-import json, sys, docker
-c = docker.DockerClient(base_url=sys.argv[1], version='auto')
 v = c.version()
 i = c.info()
 print(json.dumps({"api": c.api.api_version, "ping": c.ping(), "version": v["Version"],

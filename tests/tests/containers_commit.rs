@@ -152,8 +152,6 @@ fn docker_py_commits_a_container() {
     let d = Daemon::start();
     import_busybox(&d);
     let script = r#"
-import json, sys, docker
-c = docker.DockerClient(base_url=sys.argv[1], version='auto')
 ct = c.containers.run('busybox', ['sh', '-c', 'echo py > /py'], detach=True, name='pyc')
 ct.wait()
 img = ct.commit(repository='pyimg', tag='2', message='from py', author='py', changes=['ENV X=1'])

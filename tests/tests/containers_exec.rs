@@ -132,8 +132,6 @@ fn docker_py_exec_run() {
     import_busybox(&d);
     let _cleanup = Cleanup(&d, &["pyexec"]);
     let script = r#"
-import json, sys, docker
-c = docker.DockerClient(base_url=sys.argv[1], version='auto')
 ct = c.containers.run('busybox', 'sleep 30', detach=True, name='pyexec')
 out = {}
 code, output = ct.exec_run('echo hi')

@@ -153,8 +153,6 @@ fn docker_py_runs_a_container() {
     let d = Daemon::start();
     import_busybox(&d);
     let script = r#"
-import json, sys, docker
-c = docker.DockerClient(base_url=sys.argv[1], version='auto')
 out = {}
 out["run"] = c.containers.run('busybox', 'echo hi', remove=True).decode()
 try:

@@ -191,8 +191,6 @@ fn stats_for_the_real_cli_docker_py_and_our_client() {
     // docker-py reads the same object.
     if let Some(python) = common::docker_py() {
         let script = r#"
-import json, sys, docker
-c = docker.DockerClient(base_url=sys.argv[1], version='auto')
 s = c.containers.get('st').stats(stream=False)
 print(json.dumps({"limit": s["memory_stats"]["limit"], "usage": s["memory_stats"]["usage"],
                   "cpu": s["cpu_stats"]["cpu_usage"]["total_usage"], "pre": s["precpu_stats"]["system_cpu_usage"]}))
@@ -237,8 +235,6 @@ fn update_changes_limits_live_and_keeps_them() {
     // docker-py's `Container.update`.
     if let Some(python) = common::docker_py() {
         let script = r#"
-import json, sys, docker
-c = docker.DockerClient(base_url=sys.argv[1], version='auto')
 print(json.dumps(c.containers.get('up').update(restart_policy={'Name': 'on-failure', 'MaximumRetryCount': 2})))
 "#;
         assert_eq!(docker_py_json(&python, &d, script, &[]), serde_json::json!({"Warnings": []}));

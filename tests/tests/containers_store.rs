@@ -222,8 +222,6 @@ fn docker_py_creates_lists_by_label_renames_and_removes() {
     let d = Daemon::start();
     import_busybox(&d);
     let script = r#"
-import json, sys, docker
-c = docker.DockerClient(base_url=sys.argv[1], version='auto')
 out = {}
 ct = c.containers.create('busybox', 'true', labels={'com.docker.compose.project': 'p'}, name='pyt')
 other = c.containers.create('busybox', 'true')

@@ -208,8 +208,6 @@ fn docker_py_pulls_lists_gets_tags_and_removes() {
     let pushed = images::busybox().push(&reg.host, None, "busybox", "latest", Format::Oci);
     let d = Daemon::start();
     let script = r#"
-import json, sys, docker
-c = docker.DockerClient(base_url=sys.argv[1], version='auto')
 name = sys.argv[2]
 img = c.images.pull(name, tag='latest')
 out = {"pulled": img.id, "tags": img.tags}

@@ -494,8 +494,7 @@ fn docker_py_publishes_a_port() {
     let _cleanup = Cleanup(&d, &["pyweb"]);
     let port = free_port_in(&ns);
     let script = format!(
-        r#"import docker, json
-c = docker.DockerClient(base_url="{host}")
+        r#"
 ctr = c.containers.run("busybox", ["sh", "-c", {httpd:?}], name="pyweb", detach=True,
                        environment={{"BODY": "from py"}}, ports={{"80/tcp": ("127.0.0.1", {port})}},
                        mac_address="02:42:0a:c9:0d:fe")
@@ -503,7 +502,6 @@ ctr.reload()
 link = ctr.exec_run(["ip", "link", "show", "eth0"]).output.decode()
 print(json.dumps({{"ports": ctr.ports, "ip": ctr.attrs["NetworkSettings"]["IPAddress"],
                   "mac": ctr.attrs["NetworkSettings"]["MacAddress"], "link": link}}))"#,
-        host = d.host(),
         httpd = HTTPD,
     );
     let got = docker_py_json(&python, &d, &script, &[]);

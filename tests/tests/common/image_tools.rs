@@ -264,11 +264,14 @@ pub fn real_cli_within(d: &Daemon, args: &[&str], secs: u64) -> Output {
     output_within(d.real_cli_command().args(args), secs)
 }
 
-/// Runs a docker-py `script` (`python -c`, within 60 s) with this daemon's
-/// host as `sys.argv[1]` and `args` after it; the one JSON object it
-/// printed.
+/// Runs a docker-py `script` (`python -c`, within 60 s) after a preamble
+/// that imports `json`, `sys` and `docker` and makes `c`, a client of `d`
+/// negotiating its API version; `args` are `sys.argv[2..]`. The one JSON
+/// object it printed.
 #[track_caller]
 pub fn docker_py_json(python: &Path, d: &Daemon, script: &str, args: &[&str]) -> serde_json::Value {
+    let script =
+        format!("import json, sys, docker\nc = docker.DockerClient(base_url=sys.argv[1], version='auto')\n{script}");
     let out = output_within(Command::new(python).arg("-c").arg(script).arg(d.host()).args(args), 60);
     let text = ok(&out);
     serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"))
