@@ -154,12 +154,8 @@ fn select(daemon: &Daemon, mut q: Query) -> Result<Vec<ContainerSummary>, Contai
 fn link_names(daemon: &Daemon, all: &[Container]) -> HashMap<String, Vec<String>> {
     let mut names: HashMap<String, Vec<String>> = HashMap::new();
     for parent in all {
-        for link in parent.host_config.links.iter().flatten() {
-            let Ok((child, alias)) = crate::network::parse_link(link) else { continue };
-            if let Ok(child) = daemon.containers().get(&child) {
-                let id = child.lock().id.clone();
-                names.entry(id).or_default().push(format!("/{}/{alias}", parent.name));
-            }
+        for (child, alias) in crate::network::link_edges(daemon.containers(), parent) {
+            names.entry(child).or_default().push(format!("/{}/{alias}", parent.name));
         }
     }
     for list in names.values_mut() {

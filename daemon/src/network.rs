@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::container::{ActiveLink, Container, NetworkState};
 use crate::error::ContainerError;
 use crate::links::link_env;
+use crate::store::ContainerStore;
 
 /// The network name of the default mode (inspect's `Networks` key).
 pub const BRIDGE_NETWORK: &str = "bridge";
@@ -397,19 +398,10 @@ pub fn update_parents(daemon: &Daemon, child: &Container) {
         return;
     }
     let store = daemon.containers();
-    for parent in store.list() {
-        if !parent.state.running || parent.id == child.id {
-            continue;
-        }
-        let aliases: Vec<String> = parent
-            .host_config
-            .links
-            .iter()
-            .flatten()
-            .filter_map(|l| parse_link(l).ok())
-            .filter(|(name, _)| store.get(name).is_ok_and(|h| h.lock().id == child.id))
-            .map(|(_, alias)| alias)
-            .collect();
+    let all = store.list();
+    for parent in all.iter().filter(|p| p.state.running && p.id != child.id) {
+        let aliases: Vec<String> =
+            link_edges(store, parent).filter(|(id, _)| *id == child.id).map(|(_, alias)| alias).collect();
         if aliases.is_empty() {
             continue;
         }
@@ -422,6 +414,15 @@ pub fn update_parents(daemon: &Daemon, child: &Container) {
             tracing::warn!(container = %parent.id, error = %e, "could not update a linked address in the hosts file");
         }
     }
+}
+
+/// `parent`'s links as (linked container's id, alias), skipping those
+/// whose container is gone.
+pub fn link_edges<'a>(store: &'a ContainerStore, parent: &'a Container) -> impl Iterator<Item = (String, String)> + 'a {
+    parent.host_config.links.iter().flatten().filter_map(|l| parse_link(l).ok()).filter_map(|(name, alias)| {
+        let id = store.get(&name).ok()?.lock().id.clone();
+        Some((id, alias))
+    })
 }
 
 /// `text` with `ip` on every line whose first name is one of `aliases`.
