@@ -108,7 +108,7 @@ fn create_blocking(daemon: &Daemon, name: &str, body: &str) -> Result<Container,
         // recorded in the config written below.
         new_volumes = volumes::register(daemon, &mut c)?;
         let dir = store.create_dir(&id)?;
-        netfiles::write(&c, &dir)?;
+        netfiles::write(&c, &dir, daemon.config(), None, &[])?;
         store.save(&c)
     })();
     if let Err(e) = made {

@@ -101,26 +101,12 @@ pub fn resolv_conf(host: &str, dns: &[String], search: &[String], options: &[Str
     text
 }
 
-/// Writes the three files into the container's directory at create
-/// (blocking): no address yet, the container's own DNS settings.
-pub fn write(c: &Container, dir: &Path) -> Result<(), ContainerError> {
-    let write = |name: &str, content: &str| {
-        let path = dir.join(name);
-        std::fs::write(&path, content).map_err(ContainerError::io(&c.id, &path))
-    };
-    write("hostname", &format!("{}\n", c.config.hostname))?;
-    let hc = &c.host_config;
-    let list = |v: &Option<Vec<String>>| v.clone().unwrap_or_default();
-    write("hosts", &hosts(&c.config.hostname, &c.config.domainname, None, &[], &list(&hc.extra_hosts))?)?;
-    let host = std::fs::read_to_string(HOST_RESOLV_CONF).unwrap_or_default();
-    write("resolv.conf", &resolv_conf(&host, &list(&hc.dns), &list(&hc.dns_search), &list(&hc.dns_options)))
-}
-
-/// Writes the files again at a start (blocking), each replaced whole
-/// (temporary file, rename: a reader never sees half a file): the run's
-/// address `ip` and `links` lines in the hosts file, and the daemon's
-/// `--dns`/`--dns-search` where the container sets none.
-pub fn write_for_run(
+/// Writes the three files (blocking) at create, and again at each start
+/// with the run's address `ip` and `links` lines in the hosts file; each
+/// replaced whole (temporary file, rename: a reader never sees half a
+/// file); the daemon's `--dns`/`--dns-search` where the container sets
+/// none.
+pub fn write(
     c: &Container,
     dir: &Path,
     config: &Config,
@@ -234,20 +220,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut c = Container::default();
         c.config.hostname = "abc".into();
-        write(&c, dir.path()).unwrap();
-        write_for_run(&c, dir.path(), &Config::default(), Some("10.0.0.2"), &[]).unwrap();
+        write(&c, dir.path(), &Config::default(), None, &[]).unwrap();
+        write(&c, dir.path(), &Config::default(), Some("10.0.0.2"), &[]).unwrap();
         let h = std::fs::read_to_string(dir.path().join("hosts")).unwrap();
         assert!(h.ends_with("10.0.0.2\tabc\n"), "{h}");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 3, "no temporary left");
 
         c.host_config.network_mode = "host".into();
-        write_for_run(&c, dir.path(), &Config::default(), None, &[]).unwrap();
+        write(&c, dir.path(), &Config::default(), None, &[]).unwrap();
         let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
         if let Ok(host) = std::fs::read_to_string(HOST_HOSTS) {
             assert_eq!(read("hosts"), host, "--net=host: the host's hosts file");
         }
         c.host_config.extra_hosts = Some(vec!["x:10.1.2.3".into()]);
-        write_for_run(&c, dir.path(), &Config::default(), None, &[]).unwrap();
+        write(&c, dir.path(), &Config::default(), None, &[]).unwrap();
         assert!(read("hosts").ends_with("127.0.1.1\tabc\n10.1.2.3\tx\n"), "with --add-host: built");
     }
 }

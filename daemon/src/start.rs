@@ -98,7 +98,7 @@ pub async fn start_container(
             None => (None, Vec::new(), None, Vec::new()),
         };
         // Replaced before the spawn bind-mounts them.
-        netfiles::write_for_run(&c, &c.dir(d.containers().dir()), d.config(), ip.as_deref(), &link_hosts)?;
+        netfiles::write(&c, &c.dir(d.containers().dir()), d.config(), ip.as_deref(), &link_hosts)?;
         let driver = d.graph().driver();
         let rootfs = driver.get(c.layer_id())?;
         match command::build(&c, rootfs, d.containers(), eth0, &link_env) {
